@@ -1,0 +1,354 @@
+"""Names in one parsed document: clean spans, typed by every cue the text offers.
+
+spaCy's small model is the start: its entity spans are cut at line breaks and possessives,
+stripped of determiners and quotes, filtered by a stop list, and given type votes from
+their shape and context. Names the model misses are read where the context announces
+them ("films such as ...", "according to ...").
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span as SpacySpan, Token
+
+from kg.extract.rules import lexicon
+from kg.types import AliasLink, Mention, Span
+
+POSSESSIVE = frozenset({"'s", "\u2019s", "'", "\u2019"})
+QUOTES = frozenset("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`")
+TERMINAL = tuple(".!?:;\u2026") + ('."', ".\u201d", "?\u201d", "!\u201d")
+MAX_NAME_LENGTH = 80
+
+CONTEXT_WEIGHT = 3.0  # a cue like "VP of X" or "films such as" outweighs the tagger
+SHAPE_WEIGHT = 0.75  # name shape (suffix "Inc", CamelCase) is weaker evidence than a tag
+
+
+def heading_lines(text: str) -> list[tuple[int, int]]:
+    """Spans of lines that read as headlines, bylines or table rows rather than sentences."""
+    spans = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        words = stripped.split()
+        if words and len(words) <= 20 and not stripped.endswith(TERMINAL):
+            spans.append((offset, offset + len(line)))
+        offset += len(line)
+    return spans
+
+
+@dataclass
+class MentionIndex:
+    """The mentions of one document, found by token, growing as rules read more names."""
+
+    doc: Doc
+    doc_id: str
+    headings: list[tuple[int, int]]
+    by_start: dict[int, int] = field(default_factory=dict)  # token index -> mention number
+    spans: list[tuple[int, int]] = field(default_factory=list)  # token spans, end exclusive
+    votes: list[dict[str, float]] = field(default_factory=list)
+    owners: list[str | None] = field(default_factory=list)
+    descriptors: list[set[str]] = field(default_factory=list)  # "studio" for "film studio X"
+    token_owner: dict[int, int] = field(default_factory=dict)  # token index -> mention number
+    dropped_names: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._heading_starts = [start for start, _ in self.headings]
+
+    def in_heading(self, char: int) -> bool:
+        at = bisect_right(self._heading_starts, char) - 1
+        return at >= 0 and self.headings[at][0] <= char < self.headings[at][1]
+
+    def add(self, start: int, end: int, votes: dict[str, float], owner: str | None = None) -> int | None:
+        """Register tokens [start, end) as a mention; returns its number (an existing one if
+        the tokens already belong to a mention)."""
+        if start >= end:
+            return None
+        for i in range(start, end):
+            if i in self.token_owner:
+                number = self.token_owner[i]
+                for kind, weight in votes.items():
+                    self.vote(number, kind, weight)
+                return number
+        number = len(self.spans)
+        self.spans.append((start, end))
+        self.votes.append(defaultdict(float, votes))
+        self.owners.append(owner)
+        self.descriptors.append(set())
+        for i in range(start, end):
+            self.token_owner[i] = number
+        return number
+
+    def at(self, token: Token) -> int | None:
+        return self.token_owner.get(token.i)
+
+    def vote(self, number: int, kind: str, weight: float) -> None:
+        self.votes[number][kind] += weight
+
+    def text(self, number: int) -> str:
+        start, end = self.spans[number]
+        return self.doc[start:end].text
+
+    def char_span(self, number: int) -> tuple[int, int]:
+        start, end = self.spans[number]
+        return self.doc[start].idx, self.doc[end - 1].idx + len(self.doc[end - 1].text)
+
+    def root(self, number: int) -> Token:
+        start, end = self.spans[number]
+        return self.doc[start:end].root
+
+    def mention(self, number: int) -> Mention:
+        start, end = self.char_span(number)
+        text = self.doc.text[start:end]
+        votes = tuple(sorted((kind, round(weight, 3)) for kind, weight in self.votes[number].items() if weight > 0))
+        return Mention(self.doc_id, Span(start, end, text), votes, self.in_heading(start), self.owners[number])
+
+    def live(self) -> Iterator[int]:
+        for number in range(len(self.spans)):
+            if self.text(number).lower() not in self.dropped_names:
+                yield number
+
+
+def clean_bounds(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Trim determiners, possessives, quotes and punctuation from both ends of a token span."""
+    words = lexicon().set("determiners")
+    while start < end and (
+        doc[start].is_punct
+        or doc[start].is_space
+        or doc[start].text in QUOTES
+        or (doc[start].lower_ in words and doc[start].text.islower())
+    ):
+        start += 1
+    while end > start and (
+        doc[end - 1].is_punct or doc[end - 1].is_space or doc[end - 1].text in QUOTES or doc[end - 1].text in POSSESSIVE
+    ):
+        end -= 1
+    return start, end
+
+
+def _pieces(span: SpacySpan) -> Iterator[tuple[int, int, bool]]:
+    """Split an entity span at line breaks and possessives.
+
+    Yields (start, end, owned): ``owned`` marks a piece written "X's <piece>", whose owner X
+    is the piece just before it."""
+    start, owned = span.start, False
+    for token in span:
+        if token.is_space or token.text in POSSESSIVE:
+            if token.i > start:
+                yield start, token.i, owned
+            start, owned = token.i + 1, token.text in POSSESSIVE
+    if start < span.end:
+        yield start, span.end, owned
+
+
+def is_clean_name(doc: Doc, start: int, end: int) -> bool:
+    text = doc[start:end].text
+    if not text or len(text) > MAX_NAME_LENGTH or "\n" in text:
+        return False
+    if not any(ch.isupper() or ch.isdigit() for ch in text) or not any(ch.isalpha() for ch in text):
+        return False
+    if text.lower() in lexicon().set("stop_names"):
+        return False
+    # "Oscar-winning", "Acme-backed": a name fused into a modifier is not a mention of it.
+    after = doc[end] if end < len(doc) else None
+    if after is not None and after.text in {"-", "\u2013"} and not doc[end - 1].whitespace_:
+        return False
+    before = doc[start - 1] if start > 0 else None
+    return not (before is not None and before.text in {"-", "/"} and not before.whitespace_)
+
+
+def _shape_votes(doc: Doc, start: int, end: int) -> dict[str, float]:
+    """What a name's own form says about its type."""
+    words = lexicon()
+    tokens = doc[start:end]
+    votes: dict[str, float] = defaultdict(float)
+    if tokens[-1].lower_ in words.set("org_suffixes") and len(tokens) > 1:
+        votes["Organization"] += 2 * SHAPE_WEIGHT
+    text = tokens.text
+    if len(tokens) == 1 and (re.fullmatch(r"[A-Z][a-z]+[A-Z]\w*", text) or re.fullmatch(r"[A-Z][A-Z&\-]+[A-Z]", text)):
+        votes["Organization"] += SHAPE_WEIGHT  # "NovaCorp", "ACME", "AFL-CIO": not how people are named
+    if re.search(r"\d+(\.\d+)+$|\bv\d+$", text):
+        votes["Product"] += SHAPE_WEIGHT  # version numbers
+    return votes
+
+
+def _context_votes(index: MentionIndex, number: int) -> None:
+    """Types the neighbours give: "film studio X", "X, VP of ...", "the X video model"."""
+    words = lexicon()
+    org_nouns, titles, products = words.set("org_nouns"), words.set("person_titles"), words.set("product_nouns")
+    root = index.root(number)
+    for child in root.children:
+        if child.dep_ in ("compound", "appos", "nmod") and index.at(child) is None:
+            if child.lemma_.lower() in org_nouns:
+                index.vote(number, "Organization", 2.0)
+                index.descriptors[number].add(child.lemma_.lower())
+            elif child.dep_ == "appos" and child.lower_ in titles:
+                index.vote(number, "Person", CONTEXT_WEIGHT)
+            elif child.dep_ == "compound" and child.lower_ in titles and child.text[:1].isupper():
+                index.vote(number, "Person", CONTEXT_WEIGHT)  # "Chief Executive Jane Roe"
+    head = root.head
+    if head is not root and index.at(head) is None:
+        lemma = head.lemma_.lower()
+        if root.dep_ in ("compound", "nmod", "amod") and lemma in products:
+            index.vote(number, "Product", CONTEXT_WEIGHT)  # "the X video generation model"
+        elif root.dep_ in ("compound", "nmod") and lemma in words.set("unit_nouns"):
+            index.vote(number, "Organization", 2.0)  # "its X division" (not "a Hollywood studio")
+        elif root.dep_ == "appos" and lemma in org_nouns:
+            index.vote(number, "Organization", 2.0)
+            index.descriptors[number].add(lemma)
+
+
+def _title_run(doc: Doc, start: int, limit: int) -> tuple[int, int] | None:
+    """The name starting at ``start``: capitalised words, with lower-case connectors inside
+    ("Everything Everywhere All at Once"), ending before a comma, "and" or a verb. None when
+    the capitalised word is a modifier ("Oscar-winning")."""
+    connectors = lexicon().set("name_connectors")
+    end = i = start
+    while i < limit:
+        token = doc[i]
+        glued = not token.whitespace_ and i + 1 < limit
+        next_text = doc[i + 1].text if i + 1 < limit else ""
+        if token.is_space:
+            break
+        if token.text[:1].isupper() or (token.like_num and i > start):
+            end = i + 1
+        elif token.text in {"-", "\u2013"} and i > start and not doc[i - 1].whitespace_ and glued:
+            if not (next_text[:1].isupper() or next_text[:1].isdigit()):
+                return None  # "Oscar-winning"
+        elif not (token.lower_ in connectors and i > start and next_text[:1].isupper()):
+            break
+        i += 1
+    return (start, end) if end > start else None
+
+
+def _skip_modifier(doc: Doc, i: int, limit: int) -> int:
+    """Past a hyphenated modifier such as "Oscar-winning"."""
+    i += 1
+    while i < limit and (doc[i].text in {"-", "\u2013"} or doc[i].is_lower) and not doc[i - 1].whitespace_:
+        i += 1
+    return i
+
+
+def list_items(doc: Doc, cue_end: int, sentence_end: int) -> list[tuple[int, int]]:
+    """The names listed after a cue ("such as X, Y and the recent Z"), as token spans."""
+    items: list[tuple[int, int]] = []
+    i, modifiers = cue_end, 0
+    while i < sentence_end:
+        token = doc[i]
+        if token.text[:1].isupper():
+            run = _title_run(doc, i, sentence_end)
+            if run is None:
+                i, modifiers = _skip_modifier(doc, i, sentence_end), modifiers + 1
+                continue
+            items.append(run)
+            i, modifiers = run[1], 0
+            after_separator = i
+            if after_separator < sentence_end and doc[after_separator].text == ",":
+                after_separator += 1
+            if after_separator < sentence_end and doc[after_separator].lower_ in {"and", "or"}:
+                after_separator += 1
+            if after_separator == i:
+                break
+            i = after_separator
+        elif token.is_lower and token.pos_ in ("DET", "ADJ", "ADV", "NUM") and modifiers < 4:
+            i, modifiers = i + 1, modifiers + 1
+        else:
+            break
+    return items
+
+
+def find_mentions(doc: Doc, doc_id: str) -> tuple[MentionIndex, list[AliasLink]]:
+    """All clean, typed names of the document, and the aliases it defines."""
+    words = lexicon()
+    ner_types: dict[str, str] = words.words["ner_types"]
+    index = MentionIndex(doc, doc_id, heading_lines(doc.text))
+    for ent in doc.ents:
+        kind = ner_types.get(ent.label_)
+        if kind is None:
+            continue
+        previous: int | None = None
+        for start, end, owned in _pieces(ent):
+            start, end = clean_bounds(doc, start, end)
+            if not is_clean_name(doc, start, end):
+                previous = None
+                continue
+            owner = index.text(previous) if owned and previous is not None else None
+            votes = defaultdict(float, {kind: 1.0})
+            for shape_kind, weight in _shape_votes(doc, start, end).items():
+                votes[shape_kind] += weight
+            previous = index.add(start, end, votes, owner)
+    _split_joined_names(index)
+    aliases = _acronyms(index)
+    for number in range(len(index.spans)):
+        _context_votes(index, number)
+    aliases += _surnames(index)
+    return index, aliases
+
+
+def _split_joined_names(index: MentionIndex) -> None:
+    """"the Acme Widgets Co partnership": a tag that runs two names together, each of which
+    the document uses on its own, while the joined form occurs only this once."""
+    doc = index.doc
+    counts: dict[str, int] = defaultdict(int)
+    for number in range(len(index.spans)):
+        counts[index.text(number)] += 1
+    for number in range(len(index.spans)):
+        start, end = index.spans[number]
+        if counts[doc[start:end].text] > 1:
+            continue
+        for cut in range(end - 1, start, -1):  # the longest left part first
+            if counts.get(doc[start:cut].text) and counts.get(doc[cut:end].text):
+                index.spans[number] = (start, cut)
+                for i in range(cut, end):
+                    del index.token_owner[i]
+                index.add(cut, end, dict(index.votes[number]))
+                break
+
+
+def _initials(words: Iterable[str]) -> str:
+    return "".join(word[0] for word in words if word[:1].isupper())
+
+
+def _acronyms(index: MentionIndex) -> list[AliasLink]:
+    """"Federal Trade Commission (FTC)" joins the acronym to its long form; "large language
+    model (LLM)" says the acronym names a thing, not an entity."""
+    doc = index.doc
+    links: list[AliasLink] = []
+    for i, token in enumerate(doc[:-2]):
+        if token.text != "(" or doc[i + 2].text != ")":
+            continue
+        acronym = doc[i + 1].text
+        if not re.fullmatch(r"[A-Z][A-Z0-9&\-]{1,9}", acronym):
+            continue
+        before = doc[max(0, i - 8) : i]
+        number = index.at(doc[i - 1]) if i > 0 else None
+        if number is not None and _initials(index.text(number).split()).upper().startswith(acronym.replace("-", "")[:2]):
+            links.append(AliasLink(index.doc_id, index.text(number), acronym, "acronym"))
+            acronym_number = index.add(i + 1, i + 2, dict(index.votes[number]))
+            if acronym_number is not None:
+                for kind, weight in index.votes[number].items():
+                    index.vote(acronym_number, kind, weight)
+        elif before.text and before[-1].text.islower():
+            index.dropped_names.add(acronym.lower())
+    return links
+
+
+def _surnames(index: MentionIndex) -> list[AliasLink]:
+    """A lone surname after the full name names the same person."""
+    full: dict[str, str] = {}
+    for number in range(len(index.spans)):
+        name = index.text(number)
+        parts = name.split()
+        votes = index.votes[number]
+        if len(parts) >= 2 and votes.get("Person", 0) >= max(votes.values()):
+            full.setdefault(parts[-1], name)
+    links = []
+    for number in range(len(index.spans)):
+        name = index.text(number)
+        if " " not in name and name in full:
+            index.vote(number, "Person", 1.0)
+            links.append(AliasLink(index.doc_id, full[name], name, "surname"))
+    return links

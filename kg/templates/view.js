@@ -1,0 +1,408 @@
+// The graph page. Every element is built with createElement and text nodes, never innerHTML:
+// names and sentences come from articles and must show as text, whatever they contain.
+"use strict";
+(() => {
+  const data = JSON.parse(document.getElementById("graph-data").textContent);
+  const typeById = new Map(data.types.map((type) => [type.id, type]));
+  const relationById = new Map(data.relations.map((relation) => [relation.id, relation]));
+  const edgesByNode = data.nodes.map(() => []);
+  for (const edge of data.edges) {
+    edgesByNode[edge.from].push(edge);
+    if (edge.to !== edge.from) edgesByNode[edge.to].push(edge);
+  }
+  const numberFormat = new Intl.NumberFormat("en");
+
+  const state = {
+    types: new Set(data.types.map((type) => type.id)),
+    relations: new Set(data.relations.map((relation) => relation.id)),
+    sources: new Set(data.sources.map((_, index) => index)),
+    minConfidence: 0,
+    hideSingleSource: false,
+    // Large graphs open on their top entities by PageRank; the others are revealed on demand.
+    revealed: new Set(data.nodes.filter((node) => node.initial).map((node) => node.id)),
+  };
+
+  // --- DOM helpers ---------------------------------------------------------------------------
+
+  function h(tag, properties, ...children) {
+    const element = document.createElement(tag);
+    Object.assign(element, properties);
+    element.append(...children.filter((child) => child !== null && child !== undefined));
+    return element;
+  }
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  // vis-network's own shapes, drawn in a 16 x 16 box; anything else is drawn as a dot.
+  const SHAPE_POINTS = {
+    square: "2,2 14,2 14,14 2,14",
+    box: "1,3 15,3 15,13 1,13",
+    diamond: "8,1 15,8 8,15 1,8",
+    triangle: "8,1.5 15,14 1,14",
+    triangleDown: "1,2 15,2 8,14.5",
+    hexagon: "4,1.5 12,1.5 15.5,8 12,14.5 4,14.5 0.5,8",
+    star: "8,0.5 10.2,5.8 15.5,5.8 11.2,9.3 12.8,15 8,11.6 3.2,15 4.8,9.3 0.5,5.8 5.8,5.8",
+  };
+
+  function svgElement(tag, attributes) {
+    const element = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+    return element;
+  }
+
+  function shapeSwatch(type) {
+    const svg = svgElement("svg", { viewBox: "0 0 16 16", class: "swatch", "aria-hidden": "true" });
+    const points = SHAPE_POINTS[type.shape];
+    svg.append(points
+      ? svgElement("polygon", { points, fill: type.color })
+      : svgElement("circle", { cx: 8, cy: 8, r: 6.5, fill: type.color }));
+    return svg;
+  }
+
+  function lineSwatch(relation) {
+    const svg = svgElement("svg", { viewBox: "0 0 16 16", class: "swatch", "aria-hidden": "true" });
+    svg.append(svgElement("line", { x1: 1, y1: 8, x2: relation.symmetric ? 15 : 11, y2: 8, stroke: relation.color, "stroke-width": 2.5 }));
+    if (!relation.symmetric) svg.append(svgElement("polygon", { points: "10,4 15.5,8 10,12", fill: relation.color }));
+    return svg;
+  }
+
+  function formatCount(count, singular, plural) {
+    return `${numberFormat.format(count)} ${count === 1 ? singular : plural}`;
+  }
+
+  function sourceName(source) {
+    return source.title || source.id;
+  }
+
+  function sourceLink(source) {
+    // href is a percent-encoded path relative to the page, made by the Python side.
+    return source.href
+      ? h("a", { href: source.href, target: "_blank", rel: "noopener", title: source.id }, sourceName(source))
+      : h("span", { title: source.id }, sourceName(source));
+  }
+
+  // --- filters -------------------------------------------------------------------------------
+
+  function nodePasses(id) {
+    const node = data.nodes[id];
+    return state.revealed.has(id)
+      && state.types.has(node.type)
+      && (node.sources.length === 0 || node.sources.some((source) => state.sources.has(source)));
+  }
+
+  function claimPasses(claim) {
+    return (claim.source === null || state.sources.has(claim.source))
+      && (claim.confidence ?? 0) >= state.minConfidence;
+  }
+
+  function edgePasses(edge) {
+    if (!state.relations.has(edge.relation) || !nodePasses(edge.from) || !nodePasses(edge.to)) return false;
+    const passing = edge.claims.filter(claimPasses);
+    if (edge.claims.length > 0 && passing.length === 0) return false;
+    return !state.hideSingleSource || new Set(passing.map((claim) => claim.source)).size > 1;
+  }
+
+  // --- the network ---------------------------------------------------------------------------
+
+  function visNode(node) {
+    const type = typeById.get(node.type);
+    return {
+      id: node.id,
+      label: node.label,
+      title: `${node.label} (${type.label})`,
+      x: node.x,
+      y: node.y,
+      size: node.size,
+      shape: type.shape,
+      color: { background: type.color, border: type.color, highlight: { background: type.color, border: "#1f2328" } },
+    };
+  }
+
+  function edgeWidth(edge) {
+    return Math.min(1 + 1.5 * Math.max(edge.sourceCount - 1, 0), 8);
+  }
+
+  function edgeTooltip(edge, relation) {
+    const notes = [formatCount(edge.sourceCount, "source", "sources")];
+    if (edge.hedged) notes.push("hedged");
+    if (edge.disputed) notes.push("disputed");
+    return `${data.nodes[edge.from].label} ${relation.label} ${data.nodes[edge.to].label} (${notes.join(", ")})`;
+  }
+
+  function visEdge(edge) {
+    const relation = relationById.get(edge.relation);
+    return {
+      id: edge.id,
+      from: edge.from,
+      to: edge.to,
+      label: edge.disputed ? `${relation.label} ⚠` : relation.label,
+      title: edgeTooltip(edge, relation),
+      color: { color: relation.color, highlight: relation.color, hover: relation.color },
+      font: { color: edge.disputed ? "#c62828" : "#59636e" },
+      dashes: edge.hedged,
+      width: edgeWidth(edge),
+      arrows: { to: { enabled: !relation.symmetric, scaleFactor: 0.6 } },
+    };
+  }
+
+  const nodeView = new vis.DataView(new vis.DataSet(data.nodes.map(visNode)), { filter: (item) => nodePasses(item.id) });
+  const edgeView = new vis.DataView(new vis.DataSet(data.edges.map(visEdge)), { filter: (item) => edgePasses(data.edges[item.id]) });
+  const network = new vis.Network(document.getElementById("network"), { nodes: nodeView, edges: edgeView }, {
+    // Positions come from the Python layout: no physics, so the page appears at once.
+    physics: false,
+    interaction: { hover: true, tooltipDelay: 200, hideEdgesOnDrag: data.edges.length > 1000 },
+    nodes: { borderWidth: 1, font: { size: 14, face: "system-ui, sans-serif", strokeWidth: 3, strokeColor: "#ffffff" } },
+    edges: { smooth: false, selectionWidth: 1.5, font: { size: 11, face: "system-ui, sans-serif", align: "middle", strokeWidth: 3, strokeColor: "#ffffff" } },
+  });
+
+  function refresh() {
+    nodeView.refresh();
+    edgeView.refresh();
+    updateStatus();
+  }
+
+  function updateStatus() {
+    const hidden = data.nodes.length - state.revealed.size;
+    const status = document.getElementById("status");
+    const showAll = document.getElementById("show-all");
+    showAll.hidden = hidden === 0;
+    showAll.textContent = `Show all ${formatCount(data.nodes.length, "entity", "entities")}`;
+    status.textContent = hidden === 0
+      ? `Showing ${formatCount(nodeView.length, "entity", "entities")} and ${formatCount(edgeView.length, "fact", "facts")} that pass the filters.`
+      : `Showing the ${numberFormat.format(state.revealed.size)} most central of ${formatCount(data.nodes.length, "entity", "entities")}; double-click an entity to show its neighbours.`;
+  }
+
+  function focusNode(id) {
+    state.revealed.add(id);
+    refresh();
+    if (nodeView.get(id)) {
+      network.selectNodes([id]);
+      network.focus(id, { scale: Math.max(network.getScale(), 1), animation: { duration: 400 } });
+    }
+    showNode(id);
+  }
+
+  function focusEdge(id) {
+    const edge = data.edges[id];
+    state.revealed.add(edge.from);
+    state.revealed.add(edge.to);
+    refresh();
+    if (edgeView.get(id)) network.selectEdges([id]);
+    showEdge(id);
+  }
+
+  function revealNeighbours(id) {
+    for (const edge of edgesByNode[id]) {
+      state.revealed.add(edge.from);
+      state.revealed.add(edge.to);
+    }
+    refresh();
+  }
+
+  network.on("click", (event) => {
+    if (event.nodes.length > 0) showNode(event.nodes[0]);
+    else if (event.edges.length > 0) showEdge(event.edges[0]);
+    else showHint();
+  });
+  network.on("doubleClick", (event) => {
+    if (event.nodes.length > 0) revealNeighbours(event.nodes[0]);
+  });
+
+  // --- the details panel ---------------------------------------------------------------------
+
+  const details = document.getElementById("details");
+
+  function showHint() {
+    details.replaceChildren(
+      h("h2", {}, "Details"),
+      h("p", { className: "hint" }, "Click an entity to see what is known about it, or a fact to read the sentences that state it."),
+    );
+  }
+
+  function nodeButton(id) {
+    return h("button", { type: "button", className: "link-button", onclick: () => focusNode(id) }, data.nodes[id].label);
+  }
+
+  function typeBadge(node) {
+    const type = typeById.get(node.type);
+    return h("span", { className: "badge" }, shapeSwatch(type), type.label);
+  }
+
+  function definitions(pairs) {
+    const list = h("dl", { className: "facts" });
+    for (const [term, value] of pairs) {
+      if (value !== null && value !== undefined && value !== "") list.append(h("dt", {}, term), h("dd", {}, value));
+    }
+    return list;
+  }
+
+  function factRow(edge, id) {
+    const relation = relationById.get(edge.relation);
+    const outgoing = edge.from === id || relation.symmetric;
+    const other = edge.from === id ? edge.to : edge.from;
+    const row = h("li", { className: edgePasses(edge) ? "fact-row" : "fact-row filtered-out" });
+    const relationButton = h("button", { type: "button", className: "link-button relation-name", onclick: () => focusEdge(edge.id) },
+      outgoing ? relation.label : `${relation.label} (by)`);
+    row.append(lineSwatch(relation), relationButton, nodeButton(other),
+      h("span", { className: "muted" }, formatCount(edge.sourceCount, "source", "sources")));
+    if (edge.disputed) row.append(h("span", { className: "warning", title: "sources disagree on a detail" }, "⚠"));
+    return row;
+  }
+
+  function showNode(id) {
+    const node = data.nodes[id];
+    const wikidata = node.wikidata.length > 0
+      ? h("span", {}, ...node.wikidata.map((link) => h("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, link.split("/").pop())))
+      : null;
+    const facts = edgesByNode[id];
+    details.replaceChildren(
+      h("h2", { className: "title" }, node.label),
+      typeBadge(node),
+      nodePasses(id) ? null : h("p", { className: "muted" }, "Hidden by the current filters."),
+      definitions([
+        ["Also called", node.aliases.join(", ")],
+        ["Wikidata", wikidata],
+        ["Founded", node.foundingDate.join(", ")],
+        ["IRI", node.iri],
+      ]),
+      h("h3", {}, `Facts (${facts.length})`),
+      facts.length > 0
+        ? h("ul", { className: "plain" }, ...facts.map((edge) => factRow(edge, id)))
+        : h("p", { className: "muted" }, "No facts about this entity."),
+      h("h3", {}, `Mentioned in (${node.sources.length})`),
+      h("ul", { className: "plain" }, ...node.sources.map((index) => h("li", {}, sourceLink(data.sources[index])))),
+    );
+  }
+
+  function quote(evidence) {
+    // Highlight offsets count code points, as Python does; Array.from splits a string into them.
+    const characters = Array.from(evidence.exact);
+    const block = h("blockquote", {});
+    let at = 0;
+    for (const [start, end, role] of evidence.highlights) {
+      block.append(characters.slice(at, start).join(""), h("mark", { className: role }, characters.slice(start, end).join("")));
+      at = end;
+    }
+    block.append(characters.slice(at).join(""));
+    return block;
+  }
+
+  function amountText(claim) {
+    if (claim.amount === null) return claim.undisclosed ? "undisclosed" : null;
+    return claim.approximate ? `approx. ${claim.amount}` : claim.amount;
+  }
+
+  function claimCard(claim) {
+    const card = h("article", { className: ["claim", claim.disputed ? "disputed" : "", claimPasses(claim) ? "" : "filtered-out"].join(" ") });
+    const patterns = new Set([...claim.patterns, ...claim.evidence.map((evidence) => evidence.pattern).filter(Boolean)]);
+    card.append(
+      claim.source === null ? h("p", { className: "muted" }, "No source recorded.") : h("div", {}, sourceLink(data.sources[claim.source])),
+      ...claim.evidence.map(quote),
+      definitions([
+        ["Confidence", claim.confidence === null ? null : claim.confidence.toFixed(2)],
+        ["Amount", amountText(claim)],
+        ["Hedged", claim.hedged ? "yes" : "no"],
+        ["Reported by", claim.reportedBy],
+        ["Role", claim.role],
+        ["Date", claim.date],
+        ["Pattern", [...patterns].join(", ")],
+        ["Disputed", claim.disputed ? "another source disagrees on a detail" : null],
+      ]),
+    );
+    return card;
+  }
+
+  function showEdge(id) {
+    const edge = data.edges[id];
+    const relation = relationById.get(edge.relation);
+    const badges = [h("span", { className: "badge" }, lineSwatch(relation), relation.label)];
+    if (edge.hedged) badges.push(h("span", { className: "badge" }, "hedged"));
+    if (edge.disputed) badges.push(h("span", { className: "badge alert" }, "⚠ disputed"));
+    details.replaceChildren(
+      h("h2", { className: "title" }, nodeButton(edge.from), ` ${relation.symmetric ? "↔" : "→"} `, nodeButton(edge.to)),
+      ...badges,
+      h("h3", {}, `${formatCount(edge.claims.length, "claim", "claims")} from ${formatCount(edge.sourceCount, "source", "sources")}`),
+      h("p", { className: "muted" }, h("mark", { className: "subject" }, data.nodes[edge.from].label), " ",
+        h("mark", { className: "object" }, data.nodes[edge.to].label)),
+      ...edge.claims.map(claimCard),
+    );
+  }
+
+  // --- legend, filters and tools -------------------------------------------------------------
+
+  function checkItem(checked, onChange, swatch, name, count) {
+    const box = h("input", { type: "checkbox", checked, onchange: (event) => onChange(event.target.checked) });
+    return h("li", { className: count === 0 ? "empty" : "" },
+      h("label", {}, box, swatch, h("span", { className: "name", title: name }, name),
+        count === null ? null : h("span", { className: "count" }, numberFormat.format(count))));
+  }
+
+  function toggle(set, key) {
+    return (checked) => {
+      if (checked) set.add(key);
+      else set.delete(key);
+      refresh();
+    };
+  }
+
+  document.getElementById("type-filters").append(...data.types.map((type) =>
+    checkItem(true, toggle(state.types, type.id), shapeSwatch(type), type.label, type.count)));
+  document.getElementById("relation-filters").append(...data.relations.map((relation) =>
+    checkItem(true, toggle(state.relations, relation.id), lineSwatch(relation), relation.label, relation.count)));
+
+  const sourceList = document.getElementById("source-filters");
+  sourceList.append(...data.sources.map((source, index) =>
+    checkItem(true, toggle(state.sources, index), null, sourceName(source), null)));
+
+  function setAllSources(checked) {
+    for (const box of sourceList.querySelectorAll("input")) box.checked = checked;
+    state.sources = new Set(checked ? data.sources.map((_, index) => index) : []);
+    refresh();
+  }
+  document.getElementById("sources-all").addEventListener("click", () => setAllSources(true));
+  document.getElementById("sources-none").addEventListener("click", () => setAllSources(false));
+
+  const confidence = document.getElementById("min-confidence");
+  confidence.addEventListener("input", () => {
+    state.minConfidence = Number(confidence.value);
+    document.getElementById("min-confidence-value").textContent = state.minConfidence.toFixed(2);
+    refresh();
+  });
+  document.getElementById("hide-single-source").addEventListener("change", (event) => {
+    state.hideSingleSource = event.target.checked;
+    refresh();
+  });
+
+  // The search list offers each label; a label shared by several entities is told apart by type.
+  const labelCounts = new Map();
+  for (const node of data.nodes) labelCounts.set(node.label, (labelCounts.get(node.label) || 0) + 1);
+  const nodeByName = new Map();
+  for (const node of data.nodes) {
+    const name = labelCounts.get(node.label) > 1 ? `${node.label} (${typeById.get(node.type).label})` : node.label;
+    if (!nodeByName.has(name)) nodeByName.set(name, node.id);
+  }
+  const names = [...nodeByName.keys()].sort((a, b) => a.localeCompare(b));
+  document.getElementById("entity-names").append(...names.map((name) => h("option", { value: name })));
+
+  const search = document.getElementById("search");
+  function runSearch() {
+    const id = nodeByName.get(search.value)
+      ?? nodeByName.get(names.find((name) => name.toLowerCase() === search.value.trim().toLowerCase()));
+    search.classList.toggle("not-found", id === undefined && search.value !== "");
+    if (id !== undefined) focusNode(id);
+  }
+  search.addEventListener("change", runSearch);
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") runSearch();
+  });
+
+  document.getElementById("reset-view").addEventListener("click", () => network.fit());
+  document.getElementById("show-all").addEventListener("click", () => {
+    state.revealed = new Set(data.nodes.map((node) => node.id));
+    refresh();
+    network.fit();
+  });
+
+  showHint();
+  updateStatus();
+  network.fit();
+})();

@@ -1,0 +1,508 @@
+"""The interactive HTML view: one self-contained page that needs no network.
+
+``render_html`` reads the graph into plain JSON (entities, the facts between them with the
+claims and evidence behind each, the sources, and the ontology's labels, colours and shapes),
+lays the entities out here so that the page draws at once with physics off, and fills
+``templates/graph.html`` with that JSON, the page's own script and style, and vis-network's
+script and style read from the installed pyvis package.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import networkx as nx
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+from rdflib.term import Node
+
+from kg import vocab
+from kg.types import ENTITY_TYPES
+from kg.vocab import KGO, OA
+
+Json = dict[str, Any]
+
+# Larger graphs open on their most central entities only; the rest is one click away.
+INITIAL_NODE_LIMIT = 300
+LAYOUT_SEED = 7
+# spring_layout switches to a SciPy-only solver from this many nodes on, and SciPy is not a
+# dependency; bigger components are laid out with ForceAtlas2, which needs NumPy only.
+SPRING_LAYOUT_LIMIT = 500
+NODE_SPACING_PX = 70.0  # a component of n nodes gets a radius of NODE_SPACING_PX * sqrt(n)
+COMPONENT_GAP_PX = 110.0
+MIN_NODE_SIZE, MAX_NODE_SIZE = 10.0, 38.0
+
+# The fallback type of an entity that has no kgo: entity class; the ontology's root class.
+UNTYPED = "Entity"
+DEFAULT_COLOR = "#9e9e9e"
+DEFAULT_SHAPE = "dot"
+
+ENTITY_RELATIONS = tuple(name for name in vocab.RELATIONS if name not in vocab.LITERAL_RELATIONS)
+WIKIDATA_IRI = re.compile(r"^https?://(www\.)?wikidata\.org/")
+TEMPLATE_MARKER = re.compile(r"@@([A-Z_]+)@@")
+# Article text inside <script type="application/json"> must not be able to end the element or
+# open a comment; JSON allows these escapes inside strings, which is the only place they occur.
+SCRIPT_SAFE_JSON = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def render_html(graph: Graph, *, title: str = "newskg graph", html_dir: Path | None = None) -> str:
+    """The complete, offline HTML page for ``graph`` (a Graph, or a Dataset read as one union).
+
+    ``html_dir`` is the folder the page will be written to (default: the working folder); each
+    source's ``kgo:path``, relative to the working folder, becomes a link relative to it. The
+    same graph always gives the same text.
+    """
+    data = _graph_data(_union(graph), Path(html_dir) if html_dir is not None else Path.cwd())
+    return _page(title, data)
+
+
+def _graph_data(graph: Graph, html_dir: Path) -> Json:
+    """Everything the page shows, as JSON-ready data, in IRI order."""
+    ontology = vocab.ontology()
+    sources = _sources(graph, html_dir)
+    source_index = {source["iri"]: index for index, source in enumerate(sources)}
+    facts = _facts(graph)
+    nodes = _nodes(graph, _entity_iris(graph, facts), source_index)
+    node_index = {node["iri"]: node["id"] for node in nodes}
+    claims = _claims_by_fact(graph, source_index, {node["iri"]: _names(node) for node in nodes})
+    edges = [_edge(index, fact, node_index, claims.get(fact, [])) for index, fact in enumerate(facts)]
+    _place(nodes, edges)
+    return {
+        "counts": {
+            "entities": len(nodes),
+            "facts": len(edges) + sum(len(node["foundingDate"]) for node in nodes),
+            "sources": len(sources),
+        },
+        "initialLimit": INITIAL_NODE_LIMIT,
+        "types": _entity_types(ontology, nodes),
+        "relations": _relations(ontology, edges),
+        "sources": sources,
+        "nodes": nodes,
+        "edges": edges,
+    }
+
+
+# --- reading the graph ---------------------------------------------------------------------
+
+
+def _union(graph: Graph) -> Graph:
+    """All triples of a Graph, or of every graph of a Dataset, as one Graph.
+
+    Claims and evidence sit in per-source named graphs and entities in the default graph, but
+    a Dataset's own lookups see only its default graph.
+    """
+    if not graph.context_aware:
+        return graph
+    union = Graph()
+    union.addN((subject, predicate, obj, union) for subject, predicate, obj, _ in graph.quads())
+    return union
+
+
+def _first(graph: Graph, subject: Node, predicate: URIRef) -> Node | None:
+    """One value of a property, the same one on every run when there are several."""
+    return min(graph.objects(subject, predicate), key=str, default=None)
+
+
+def _text(graph: Graph, subject: Node, predicate: URIRef) -> str | None:
+    value = _first(graph, subject, predicate)
+    return None if value is None else str(value)
+
+
+def _texts(values: Iterable[Node]) -> list[str]:
+    return sorted({str(value) for value in values})
+
+
+def _flag(graph: Graph, subject: Node, predicate: URIRef) -> bool:
+    value = _first(graph, subject, predicate)
+    return isinstance(value, Literal) and value.toPython() is True
+
+
+def _local_name(iri: Node) -> str:
+    return re.split(r"[#/]", str(iri))[-1]
+
+
+def _sources(graph: Graph, html_dir: Path) -> list[Json]:
+    """Every source: those described, and those only mentioned by entities or claims."""
+    iris = (
+        set(graph.subjects(RDF.type, KGO.Source))
+        | set(graph.objects(None, KGO.mentionedIn))
+        | {source for claim in graph.subjects(RDF.type, KGO.Claim) for source in graph.objects(claim, PROV.wasDerivedFrom)}
+    )
+    return [_source(graph, iri, html_dir) for iri in sorted(iris, key=str)]
+
+
+def _source(graph: Graph, iri: Node, html_dir: Path) -> Json:
+    path = _text(graph, iri, KGO.path)
+    return {
+        "iri": str(iri),
+        "id": _text(graph, iri, DCTERMS.identifier) or _local_name(iri),
+        "title": _text(graph, iri, DCTERMS.title),
+        "date": _text(graph, iri, DCTERMS.date),
+        "href": None if path is None else _relative_link(path, html_dir),
+    }
+
+
+def _relative_link(path: str, html_dir: Path) -> str:
+    """A URL relative to the page's folder for a file given relative to the working folder.
+
+    Percent-encoding keeps the link a relative path whatever the file is called (a name like
+    ``javascript:x`` would otherwise read as a URL scheme).
+    """
+    target = os.path.relpath(os.path.abspath(path), os.path.abspath(html_dir))
+    return quote(Path(target).as_posix())
+
+
+def _facts(graph: Graph) -> list[tuple[str, str, str]]:
+    """(subject IRI, relation, object IRI) of each fact between two entities, in IRI order.
+
+    A symmetric fact is kept once, its two ends in IRI order, whichever way it is asserted.
+    """
+    facts = set()
+    for relation in ENTITY_RELATIONS:
+        for subject, obj in graph.subject_objects(KGO[relation]):
+            if isinstance(subject, URIRef) and isinstance(obj, URIRef):
+                facts.add(_fact_key(str(subject), relation, str(obj)))
+    return sorted(facts)
+
+
+def _fact_key(subject: str, relation: str, obj: str) -> tuple[str, str, str]:
+    if relation in vocab.SYMMETRIC_RELATIONS:
+        subject, obj = sorted((subject, obj))
+    return subject, relation, obj
+
+
+def _entity_iris(graph: Graph, facts: list[tuple[str, str, str]]) -> list[str]:
+    """Every typed entity, and every end of a fact even if its type is missing."""
+    typed = {str(iri) for name in ENTITY_TYPES for iri in graph.subjects(RDF.type, KGO[name])}
+    ends = {end for subject, _, obj in facts for end in (subject, obj)}
+    return sorted(typed | ends)
+
+
+def _nodes(graph: Graph, iris: list[str], source_index: dict[str, int]) -> list[Json]:
+    return [_node(graph, URIRef(iri), index, source_index) for index, iri in enumerate(iris)]
+
+
+def _node(graph: Graph, iri: URIRef, index: int, source_index: dict[str, int]) -> Json:
+    types = {_local_name(kind) for kind in graph.objects(iri, RDF.type)}
+    return {
+        "id": index,
+        "iri": str(iri),
+        "label": _text(graph, iri, RDFS.label) or _local_name(iri),
+        "type": next((name for name in ENTITY_TYPES if name in types), UNTYPED),
+        "aliases": _texts(graph.objects(iri, SKOS.altLabel)),
+        "wikidata": [link for link in _texts(graph.objects(iri, OWL.sameAs)) if WIKIDATA_IRI.match(link)],
+        "foundingDate": _texts(graph.objects(iri, KGO.foundingDate)),
+        "sources": sorted(source_index[str(source)] for source in graph.objects(iri, KGO.mentionedIn)),
+    }
+
+
+def _names(node: Json) -> list[str]:
+    return [node["label"], *node["aliases"]]
+
+
+def _claims_by_fact(
+    graph: Graph, source_index: dict[str, int], names: dict[str, list[str]]
+) -> dict[tuple[str, str, str], list[Json]]:
+    """The claims of each fact between two entities, in claim IRI order.
+
+    ``names`` gives each entity's label and aliases, to mark them in the evidence.
+    """
+    relations = {str(KGO[name]): name for name in ENTITY_RELATIONS}
+    claims: dict[tuple[str, str, str], list[Json]] = defaultdict(list)
+    for claim in sorted(graph.subjects(RDF.type, KGO.Claim), key=str):
+        subject = _first(graph, claim, RDF.subject)
+        relation = relations.get(str(_first(graph, claim, RDF.predicate)))
+        obj = _first(graph, claim, RDF.object)
+        if relation is None or not isinstance(subject, URIRef) or not isinstance(obj, URIRef):
+            continue  # a literal-valued claim (foundingDate): the node panel shows the value
+        fact = _fact_key(str(subject), relation, str(obj))
+        roles = {"subject": names.get(fact[0], []), "object": names.get(fact[2], [])}
+        claims[fact].append(_claim(graph, claim, source_index, roles))
+    return claims
+
+
+def _claim(graph: Graph, claim: Node, source_index: dict[str, int], names: dict[str, list[str]]) -> Json:
+    source = _first(graph, claim, PROV.wasDerivedFrom)
+    confidence = _first(graph, claim, KGO.confidence)
+    reporter = _first(graph, claim, KGO.reportedBy)
+    return {
+        "iri": str(claim),
+        "source": None if source is None else source_index[str(source)],
+        "confidence": None if confidence is None else round(float(confidence), 4),
+        "amount": _amount_text(_text(graph, claim, KGO.amount), _text(graph, claim, KGO.currency)),
+        "approximate": _flag(graph, claim, KGO.approximate),
+        "undisclosed": _flag(graph, claim, KGO.undisclosed),
+        "hedged": _flag(graph, claim, KGO.hedged),
+        "reportedBy": None if reporter is None else (_text(graph, reporter, RDFS.label) or _local_name(reporter)),
+        "role": _text(graph, claim, KGO.role),
+        "date": _text(graph, claim, KGO.date),
+        "patterns": _texts(_local_name(pattern) for pattern in graph.objects(claim, KGO.extractedBy)),
+        "disputed": (claim, KGO.disputedBy, None) in graph,
+        "evidence": sorted(
+            (_evidence(graph, evidence, names) for evidence in graph.objects(claim, KGO.evidence)),
+            key=lambda evidence: (evidence["start"] is None, evidence["start"] or 0, evidence["iri"]),
+        ),
+    }
+
+
+def _evidence(graph: Graph, evidence: Node, names: dict[str, list[str]]) -> Json:
+    exact = _text(graph, evidence, OA.exact) or ""
+    start = _first(graph, evidence, OA.start)
+    end = _first(graph, evidence, OA.end)
+    pattern = _first(graph, evidence, KGO.extractedBy)
+    return {
+        "iri": str(evidence),
+        "exact": exact,
+        "highlights": _highlights(exact, names),
+        "start": None if start is None else int(start),
+        "end": None if end is None else int(end),
+        "pattern": None if pattern is None else _local_name(pattern),
+    }
+
+
+def _amount_text(amount: str | None, currency: str | None) -> str | None:
+    """``"75000000"`` and ``"USD"`` as ``"75,000,000 USD"``."""
+    if amount is None:
+        return None
+    try:
+        number = f"{Decimal(amount).normalize():,f}"
+    except InvalidOperation:
+        number = amount
+    return number if currency is None else f"{number} {currency}"
+
+
+# --- facts as edges ------------------------------------------------------------------------
+
+
+def _edge(index: int, fact: tuple[str, str, str], node_index: dict[str, int], claims: list[Json]) -> Json:
+    subject, relation, obj = fact
+    return {
+        "id": index,
+        "from": node_index[subject],
+        "to": node_index[obj],
+        "relation": relation,
+        "sourceCount": len({claim["source"] for claim in claims if claim["source"] is not None}),
+        "hedged": bool(claims) and all(claim["hedged"] for claim in claims),
+        "disputed": any(claim["disputed"] for claim in claims),
+        "claims": claims,
+    }
+
+
+def _highlights(text: str, names: dict[str, list[str]]) -> list[list[Any]]:
+    """[start, end, role] of each whole-word occurrence of the two entities' names in ``text``.
+
+    Offsets count code points, like the evidence offsets. Where occurrences overlap, the
+    earliest wins, then the longest, so that "Acme Corp" is marked rather than "Acme".
+    """
+    found = sorted(
+        (match.start(), -len(match.group()), role)
+        for role, role_names in names.items()
+        for name in role_names
+        if name
+        for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
+    )
+    highlights: list[list[Any]] = []
+    for start, negative_length, role in found:
+        if not highlights or start >= highlights[-1][1]:
+            highlights.append([start, start - negative_length, role])
+    return highlights
+
+
+# --- ontology styles -----------------------------------------------------------------------
+
+
+def _english_label(ontology: Graph, term: URIRef, fallback: str) -> str:
+    labels = sorted(
+        ontology.objects(term, RDFS.label),
+        key=lambda label: (getattr(label, "language", None) != "en", str(label)),
+    )
+    return str(labels[0]) if labels else fallback
+
+
+def _style(ontology: Graph, term: URIRef, prop: URIRef, default: str) -> str:
+    return _text(ontology, term, prop) or default
+
+
+def _entity_types(ontology: Graph, nodes: list[Json]) -> list[Json]:
+    """The legend's entity types: the contract's five, and the root class if an entity is untyped."""
+    counts: dict[str, int] = defaultdict(int)
+    for node in nodes:
+        counts[node["type"]] += 1
+    names = [*ENTITY_TYPES, UNTYPED] if counts[UNTYPED] else list(ENTITY_TYPES)
+    return [
+        {
+            "id": name,
+            "label": _english_label(ontology, KGO[name], name),
+            "color": _style(ontology, KGO[name], KGO.color, DEFAULT_COLOR),
+            "shape": _style(ontology, KGO[name], KGO.shape, DEFAULT_SHAPE),
+            "count": counts[name],
+        }
+        for name in names
+    ]
+
+
+def _relations(ontology: Graph, edges: list[Json]) -> list[Json]:
+    counts: dict[str, int] = defaultdict(int)
+    for edge in edges:
+        counts[edge["relation"]] += 1
+    return [
+        {
+            "id": name,
+            "label": _english_label(ontology, KGO[name], name),
+            "color": _style(ontology, KGO[name], KGO.color, DEFAULT_COLOR),
+            "symmetric": name in vocab.SYMMETRIC_RELATIONS,
+            "count": counts[name],
+        }
+        for name in ENTITY_RELATIONS
+    ]
+
+
+# --- importance and layout -----------------------------------------------------------------
+
+
+def _place(nodes: list[Json], edges: list[Json]) -> None:
+    """Give each node its rank, size, fixed position and whether the page opens showing it."""
+    ranks = _pagerank(len(nodes), _directed_links(edges))
+    top_rank = max(ranks, default=1.0)
+    positions = _layout(len(nodes), [(edge["from"], edge["to"]) for edge in edges])
+    by_rank = sorted(range(len(nodes)), key=lambda index: (-ranks[index], nodes[index]["iri"]))
+    shown_first = set(by_rank[:INITIAL_NODE_LIMIT])
+    for index, node in enumerate(nodes):
+        node["rank"] = round(ranks[index], 6)
+        node["size"] = round(MIN_NODE_SIZE + (MAX_NODE_SIZE - MIN_NODE_SIZE) * math.sqrt(ranks[index] / top_rank), 1)
+        node["x"], node["y"] = positions[index]
+        node["initial"] = index in shown_first
+
+
+def _directed_links(edges: list[Json]) -> list[tuple[int, int]]:
+    """Each fact as a link from subject to object; a symmetric fact links both ways."""
+    links = [(edge["from"], edge["to"]) for edge in edges]
+    links += [(edge["to"], edge["from"]) for edge in edges if edge["relation"] in vocab.SYMMETRIC_RELATIONS]
+    return links
+
+
+def _pagerank(node_count: int, links: list[tuple[int, int]], damping: float = 0.85) -> list[float]:
+    """PageRank by power iteration over directed links.
+
+    networkx.pagerank needs SciPy, which is not a dependency; this is the same computation
+    (uniform teleport, the rank of nodes without out-links spread evenly), exact to 1e-10.
+    """
+    if node_count == 0:
+        return []
+    out_degree = [0] * node_count
+    for source, _ in links:
+        out_degree[source] += 1
+    rank = [1.0 / node_count] * node_count
+    for _ in range(200):
+        dangling = sum(rank[index] for index in range(node_count) if out_degree[index] == 0)
+        updated = [(1.0 - damping + damping * dangling) / node_count] * node_count
+        for source, to in links:
+            updated[to] += damping * rank[source] / out_degree[source]
+        change = sum(abs(new - old) for new, old in zip(updated, rank))
+        rank = updated
+        if change < node_count * 1e-10:
+            break
+    return rank
+
+
+def _layout(node_count: int, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Whole-pixel positions: each connected component laid out alone, then packed in rows."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(node_count))
+    graph.add_edges_from(links)
+    components = sorted((sorted(component) for component in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    return _pack([_component_layout(graph, component) for component in components], node_count)
+
+
+def _component_layout(graph: nx.Graph, component: list[int]) -> dict[int, tuple[float, float]]:
+    """Positions in px around (0, 0), spread in proportion to the component's size."""
+    # A fresh graph with nodes and edges in a fixed order: the seeded layout depends on it.
+    subgraph = nx.Graph()
+    subgraph.add_nodes_from(component)
+    subgraph.add_edges_from(sorted(tuple(sorted(link)) for link in graph.edges(component)))
+    radius = NODE_SPACING_PX * math.sqrt(len(component))
+    if len(component) < SPRING_LAYOUT_LIMIT:
+        positions = nx.spring_layout(subgraph, seed=LAYOUT_SEED, method="force", scale=radius)
+    else:
+        positions = nx.rescale_layout_dict(nx.forceatlas2_layout(subgraph, seed=LAYOUT_SEED), scale=radius)
+    return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
+
+
+def _pack(blocks: list[dict[int, tuple[float, float]]], node_count: int) -> list[tuple[int, int]]:
+    """Place the components left to right in rows about as wide as the whole is tall."""
+    boxes = [(block, *_bounds(block)) for block in blocks]
+    area = sum((width + COMPONENT_GAP_PX) * (height + COMPONENT_GAP_PX) for _, _, _, width, height in boxes)
+    row_width = max([math.sqrt(area), *(width for _, _, _, width, _ in boxes)])
+    positions = [(0, 0)] * node_count
+    x = y = row_height = 0.0
+    for block, left, top, width, height in boxes:
+        if x > 0 and x + width > row_width:
+            x, y, row_height = 0.0, y + row_height + COMPONENT_GAP_PX, 0.0
+        for node, (node_x, node_y) in block.items():
+            positions[node] = (round(x + node_x - left), round(y + node_y - top))
+        x += width + COMPONENT_GAP_PX
+        row_height = max(row_height, height)
+    return positions
+
+
+def _bounds(block: dict[int, tuple[float, float]]) -> tuple[float, float, float, float]:
+    """Left, top, width and height of a component's positions."""
+    xs = [x for x, _ in block.values()]
+    ys = [y for _, y in block.values()]
+    return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def _page(title: str, data: Json) -> str:
+    vis_script, vis_style = _vis_assets()
+    counts = data["counts"]
+    values = {
+        "TITLE": html.escape(title),
+        "COUNTS": " · ".join(
+            (
+                _count(counts["entities"], "entity", "entities"),
+                _count(counts["facts"], "fact", "facts"),
+                _count(counts["sources"], "source", "sources"),
+            )
+        ),
+        "VIS_STYLE": vis_style,
+        "VIEW_STYLE": _template("view.css"),
+        "GRAPH_DATA": json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(SCRIPT_SAFE_JSON),
+        "VIS_SCRIPT": vis_script,
+        "VIEW_SCRIPT": _template("view.js"),
+    }
+    # One pass, so that no inserted text (the title, the data) is itself searched for markers.
+    return TEMPLATE_MARKER.sub(lambda marker: values[marker.group(1)], _template("graph.html"))
+
+
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number:,} {singular if number == 1 else plural}"
+
+
+def _template(name: str) -> str:
+    return files("kg").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@cache
+def _vis_assets() -> tuple[str, str]:
+    """vis-network's script and style, from the copy that pyvis ships."""
+    folder = files("pyvis").joinpath("templates", "lib", "vis-9.1.2")
+    script = folder.joinpath("vis-network.min.js").read_text(encoding="utf-8")
+    # pyvis does not ship the source map; a browser's developer tools would try to fetch it.
+    script = re.sub(r"//# sourceMappingURL=\S+\s*$", "", script)
+    return script, folder.joinpath("vis-network.css").read_text(encoding="utf-8")

@@ -1,0 +1,46 @@
+"""Namespaces and the packaged ontology and rule files (everything the code knows is data)."""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from rdflib import Graph, Namespace
+
+KGO = Namespace("https://w3id.org/newskg/ontology#")
+KGR = Namespace("https://w3id.org/newskg/rules#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+WD = Namespace("http://www.wikidata.org/entity/")
+DEFAULT_BASE_IRI = "https://w3id.org/newskg/"
+
+RELATIONS = (
+    "investsIn",
+    "partnersWith",
+    "foundedBy",
+    "foundingDate",
+    "parentOrganization",
+    "acquired",
+    "worksFor",
+    "develops",
+    "produces",
+    "memberOf",
+)
+LITERAL_RELATIONS = frozenset({"foundingDate"})
+SYMMETRIC_RELATIONS = frozenset({"partnersWith"})
+
+
+# The ontology, rules and word lists live beside the package, not inside it, so that users
+# can read and tune them; newskg is installed editable from its source tree.
+ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+
+
+def data_file(*parts: str) -> Path:
+    """A file of the ``ontology/`` folder."""
+    return ONTOLOGY_DIR.joinpath(*parts)
+
+
+@cache
+def ontology() -> Graph:
+    """The OWL ontology, parsed once: labels, comments, colours and shapes for the view."""
+    graph = Graph()
+    graph.parse(data=data_file("newskg.ttl").read_text(encoding="utf-8"), format="turtle")
+    return graph
