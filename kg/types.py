@@ -108,6 +108,7 @@ class Entity:
     aliases: tuple[tuple[str, str], ...]  # (surface form, rule that joined it)
     mentioned_in: tuple[str, ...]  # document ids
     same_as: tuple[str, ...] = ()  # IRIs of the same thing elsewhere (Wikidata)
+    mention_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,9 @@ LAYOUT_SEED = 7
 # spring_layout switches to a SciPy-only solver from this many nodes on, and SciPy is not a
 # dependency; bigger components are laid out with ForceAtlas2, which needs NumPy only.
 SPRING_LAYOUT_LIMIT = 500
-NODE_SPACING_PX = 70.0  # a component of n nodes gets a radius of NODE_SPACING_PX * sqrt(n)
-COMPONENT_GAP_PX = 110.0
-MIN_NODE_SIZE, MAX_NODE_SIZE = 10.0, 38.0
+NODE_SPACING_PX = 150.0  # a component of n nodes gets a radius of NODE_SPACING_PX * sqrt(n)
+COMPONENT_GAP_PX = 160.0
+MIN_NODE_SIZE, MAX_NODE_SIZE = 8.0, 32.0
 
 # The fallback type of an entity that has no kgo: entity class; the ontology's root class.
 UNTYPED = "Entity"
@@ -376,13 +376,15 @@ def _relations(ontology: Graph, edges: list[Json]) -> list[Json]:
 def _place(nodes: list[Json], edges: list[Json]) -> None:
     """Give each node its rank, size, fixed position and whether the page opens showing it."""
     ranks = _pagerank(len(nodes), _directed_links(edges))
-    top_rank = max(ranks, default=1.0)
+    lowest = min(ranks, default=0.0)
+    spread = (max(ranks, default=0.0) - lowest) or 1.0
     positions = _layout(len(nodes), [(edge["from"], edge["to"]) for edge in edges])
     by_rank = sorted(range(len(nodes)), key=lambda index: (-ranks[index], nodes[index]["iri"]))
     shown_first = set(by_rank[:INITIAL_NODE_LIMIT])
     for index, node in enumerate(nodes):
         node["rank"] = round(ranks[index], 6)
-        node["size"] = round(MIN_NODE_SIZE + (MAX_NODE_SIZE - MIN_NODE_SIZE) * math.sqrt(ranks[index] / top_rank), 1)
+        relative = (ranks[index] - lowest) / spread
+        node["size"] = round(MIN_NODE_SIZE + (MAX_NODE_SIZE - MIN_NODE_SIZE) * math.sqrt(relative), 1)
         node["x"], node["y"] = positions[index]
         node["initial"] = index in shown_first
 

@@ -44,3 +44,24 @@ def ontology() -> Graph:
     graph = Graph()
     graph.parse(data=data_file("newskg.ttl").read_text(encoding="utf-8"), format="turtle")
     return graph
+
+
+@cache
+def relation_signatures() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Each relation's allowed subject and object types (local names), from the ontology's
+    rdfs:domain and rdfs:range, so that a rule cannot make a film invest in a person."""
+    from rdflib import OWL, RDFS, URIRef
+    from rdflib.collection import Collection
+
+    graph = ontology()
+
+    def classes(node: object) -> frozenset[str]:
+        if isinstance(node, URIRef):
+            return frozenset({str(node).rsplit("#", 1)[-1]})
+        union = graph.value(node, OWL.unionOf)  # type: ignore[arg-type]
+        return frozenset(str(member).rsplit("#", 1)[-1] for member in Collection(graph, union)) if union else frozenset()
+
+    return {
+        relation: (classes(graph.value(KGO[relation], RDFS.domain)), classes(graph.value(KGO[relation], RDFS.range)))
+        for relation in RELATIONS
+    }

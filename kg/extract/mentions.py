@@ -23,6 +23,9 @@ QUOTES = frozenset("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`")
 TERMINAL = tuple(".!?:;\u2026") + ('."', ".\u201d", "?\u201d", "!\u201d")
 MAX_NAME_LENGTH = 80
 
+# CamelCase, except the surname prefixes that make "McAdams" or "DeShawn" look like it.
+CAMEL_CASE = re.compile(r"(?!(?:Mc|Mac|De|Le|La|Di|Da|Du|Van|Von|O)[A-Z])[A-Z][a-z]+[A-Z]\w*")
+ACRONYM = re.compile(r"[A-Z][A-Z&\-]+[A-Z]")
 CONTEXT_WEIGHT = 3.0  # a cue like "VP of X" or "films such as" outweighs the tagger
 SHAPE_WEIGHT = 0.75  # name shape (suffix "Inc", CamelCase) is weaker evidence than a tag
 
@@ -168,8 +171,8 @@ def _shape_votes(doc: Doc, start: int, end: int) -> dict[str, float]:
     if tokens[-1].lower_ in words.set("org_suffixes") and len(tokens) > 1:
         votes["Organization"] += 2 * SHAPE_WEIGHT
     text = tokens.text
-    if len(tokens) == 1 and (re.fullmatch(r"[A-Z][a-z]+[A-Z]\w*", text) or re.fullmatch(r"[A-Z][A-Z&\-]+[A-Z]", text)):
-        votes["Organization"] += SHAPE_WEIGHT  # "NovaCorp", "ACME", "AFL-CIO": not how people are named
+    if (len(tokens) == 1 and CAMEL_CASE.fullmatch(text)) or ACRONYM.fullmatch(text):
+        votes["Organization"] += 1.25  # "NovaCorp", "ACME", "AFL-CIO": not how people are named
     if re.search(r"\d+(\.\d+)+$|\bv\d+$", text):
         votes["Product"] += SHAPE_WEIGHT  # version numbers
     return votes
@@ -290,17 +293,18 @@ def find_mentions(doc: Doc, doc_id: str) -> tuple[MentionIndex, list[AliasLink]]
 
 def _split_joined_names(index: MentionIndex) -> None:
     """"the Acme Widgets Co partnership": a tag that runs two names together, each of which
-    the document uses on its own, while the joined form occurs only this once."""
+    the document uses on its own at least as often as the joined form. (A real name made
+    of two names, "Acme Widgets", is split too when rarer than its parts; resolution
+    joins its short form back.)"""
     doc = index.doc
     counts: dict[str, int] = defaultdict(int)
     for number in range(len(index.spans)):
         counts[index.text(number)] += 1
     for number in range(len(index.spans)):
         start, end = index.spans[number]
-        if counts[doc[start:end].text] > 1:
-            continue
+        joined = counts[doc[start:end].text]
         for cut in range(end - 1, start, -1):  # the longest left part first
-            if counts.get(doc[start:cut].text) and counts.get(doc[cut:end].text):
+            if min(counts.get(doc[start:cut].text, 0), counts.get(doc[cut:end].text, 0)) >= joined:
                 index.spans[number] = (start, cut)
                 for i in range(cut, end):
                     del index.token_owner[i]

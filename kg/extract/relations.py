@@ -77,12 +77,15 @@ class Extractor:
                 self.lists.add(rule.id, patterns)
 
     def relations(self, doc: Doc, index: MentionIndex) -> list[RelationMention]:
+        # Outlets are read in every sentence: a credited outlet is a mention even when the
+        # sentence states no relation.
+        outlets = {sentence.start: _credited_outlets(index, sentence) for sentence in doc.sents}
         found: dict[tuple[int, str, int | str, int], RelationMention] = {}
         for rule, trigger, subjects, objects, literal, role in self._matches(doc, index):
             sentence = trigger.sent
             if _is_question(sentence) or _is_negated(trigger):
                 continue
-            for relation_mention in self._build(doc, index, rule, trigger, subjects, objects, literal, role):
+            for relation_mention in self._build(doc, index, rule, trigger, subjects, objects, literal, role, outlets[sentence.start]):
                 subject = relation_mention.subject.span.start
                 target = relation_mention.object.span.start if relation_mention.object else relation_mention.literal or ""
                 key = (subject, rule.relation, target, sentence.start)
@@ -131,6 +134,7 @@ class Extractor:
         objects: list[Argument],
         literal: str | None,
         role: str | None,
+        outlets: list[int],
     ) -> Iterator[RelationMention]:
         if rule.pairs:
             pairs = [(a, b) for i, a in enumerate(subjects) for b in subjects[i + 1 :]]
@@ -145,7 +149,8 @@ class Extractor:
         sentence = trigger.sent
         evidence = _evidence(doc, sentence)
         details = _details(doc, index, rule, trigger, role)
-        reported_by = _reported_by(index, sentence, {a.mention for pair in pairs for a in pair if a is not None})
+        arguments = {a.mention for pair in pairs for a in pair if a is not None}
+        reported_by = next((outlet for outlet in outlets if outlet not in arguments), None)
         heading = index.in_heading(sentence.start_char)
         subject_type, object_type = ARGUMENT_TYPES[rule.relation]
         for subject, target in pairs:
@@ -422,11 +427,12 @@ def canonical_decimal(value: Decimal) -> str:
     return text
 
 
-def _reported_by(index: MentionIndex, sentence: SpacySpan, arguments: set[int]) -> int | None:
-    """The outlet a sentence credits: "according to X", "X reported", "told X", "reports
+def _credited_outlets(index: MentionIndex, sentence: SpacySpan) -> list[int]:
+    """The outlets a sentence credits: "according to X", "X reported", "told X", "reports
     from X indicate". Names the tagger missed there are read as organizations."""
     words = lexicon()
     verbs, nouns = words.set("outlet_cue_verbs"), words.set("reporting_nouns")
+    outlets: list[int] = []
     for token in sentence:
         candidates: list[Token] = []
         if token.lower_ == "according" and token.i + 1 < sentence.end:
@@ -437,20 +443,20 @@ def _reported_by(index: MentionIndex, sentence: SpacySpan, arguments: set[int]) 
         elif token.lower_ in nouns and token.pos_ == "NOUN":
             candidates = [g for c in token.children if c.dep_ == "prep" and c.lower_ in ("from", "by", "in") for g in c.children if g.dep_ == "pobj"]
         for candidate in candidates:
-            for hop in range(3):  # "according to reporting by X"
+            for _ in range(3):  # "according to reporting by X"
                 number = index.at(candidate)
                 if number is None and candidate.pos_ == "PROPN":
                     number = _name_around(index, candidate)
                 if number is not None:
-                    if number not in arguments and index.votes[number].get("Person", 0) == 0:
+                    if index.votes[number].get("Person", 0) == 0 and number not in outlets:
                         index.vote(number, "Organization", CONTEXT_WEIGHT)
-                        return number
+                        outlets.append(number)
                     break
                 follow = [g for c in candidate.children if c.dep_ == "prep" and c.lower_ in ("by", "from", "in") for g in c.children if g.dep_ == "pobj"]
                 if not follow:
                     break
                 candidate = follow[0]
-    return None
+    return outlets
 
 
 def _name_around(index: MentionIndex, token: Token) -> int | None:

@@ -395,14 +395,20 @@
     if (event.key === "Enter") runSearch();
   });
 
-  document.getElementById("reset-view").addEventListener("click", () => network.fit());
+  function fitView() {
+    network.fit();
+    // A small graph would otherwise be blown up to fill the canvas.
+    if (network.getScale() > 1) network.moveTo({ scale: 1 });
+  }
+
+  document.getElementById("reset-view").addEventListener("click", fitView);
   document.getElementById("show-all").addEventListener("click", () => {
     state.revealed = new Set(data.nodes.map((node) => node.id));
     refresh();
-    network.fit();
+    fitView();
   });
 
   showHint();
   updateStatus();
-  network.fit();
+  fitView();
 })();

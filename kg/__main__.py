@@ -1,0 +1,3 @@
+from kg.cli import main
+import sys
+sys.exit(main())

@@ -1,0 +1,130 @@
+"""Write the dataset and the report: every file complete or not at all.
+
+Each file is written to a temporary file in the output folder and renamed over the old
+one, so an interrupted build never leaves a half-written graph.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+
+from kg.resolve import Resolution
+from kg.types import Claim
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(handle, 0o666 & ~_UMASK)  # mkstemp makes files private; outputs are for sharing
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def union_graph(dataset: Dataset) -> Graph:
+    """Every triple of every named graph in one graph, with the dataset's prefixes."""
+    graph = Graph()
+    for prefix, namespace in dataset.namespaces():
+        graph.bind(prefix, namespace, replace=True)
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        graph.add((s, p, o))
+    return graph
+
+
+def turtle(graph: Graph) -> str:
+    return graph.serialize(format="turtle")
+
+
+def trig(dataset: Dataset) -> str:
+    return dataset.serialize(format="trig")
+
+
+def json_ld(graph: Graph) -> str:
+    context = {prefix: str(namespace) for prefix, namespace in sorted(graph.namespaces()) if prefix}
+    return graph.serialize(format="json-ld", context=context, sort_keys=True, indent=1)
+
+
+def report(resolution: Resolution, skipped: Sequence[tuple[str, str]] = ()) -> str:
+    """A Markdown summary a reader can check the graph against."""
+    entities = {entity.key: entity for entity in resolution.entities}
+    titles = {document.id: document.title or document.id for document in resolution.documents}
+    by_fact: dict[tuple[str, str, str], list[Claim]] = defaultdict(list)
+    for claim in resolution.claims:
+        by_fact[claim.fact].append(claim)
+
+    def name(key: str) -> str:
+        return entities[key].label if key in entities else key.strip('"')
+
+    def fact_line(fact: tuple[str, str, str]) -> str:
+        subject, relation, target = fact
+        return f"{name(subject)} **{relation}** {name(target)}"
+
+    lines = ["# newskg build report", ""]
+    lines += [f"## Sources ({len(resolution.documents)})", ""]
+    lines += [f"- `{document.id}` ({document.format}): {_cell(titles[document.id])}" for document in resolution.documents]
+    if skipped:
+        lines += ["", f"## Skipped files ({len(skipped)})", ""]
+        lines += [f"- `{path}`: {reason}" for path, reason in skipped]
+    types = Counter(entity.type for entity in resolution.entities)
+    lines += ["", f"## Entities by type ({len(resolution.entities)})", "", "| type | entities |", "|---|---|"]
+    lines += [f"| {kind} | {count} |" for kind, count in sorted(types.items())]
+    relations = Counter(fact[1] for fact in by_fact)
+    claims = Counter(claim.relation for claim in resolution.claims)
+    lines += ["", f"## Facts by relation ({len(by_fact)} facts, {len(resolution.claims)} claims)", ""]
+    lines += ["| relation | facts | claims |", "|---|---|---|"]
+    lines += [f"| {relation} | {count} | {claims[relation]} |" for relation, count in sorted(relations.items())]
+    single = sorted(fact for fact, group in by_fact.items() if len({c.doc_id for c in group}) == 1)
+    lines += ["", f"## Facts with one source ({len(single)})", ""]
+    lines += [f"- {fact_line(fact)} ({by_fact[fact][0].doc_id})" for fact in single] or ["None."]
+    disputed = sorted(fact for fact, group in by_fact.items() if any(c.disputed_by for c in group))
+    lines += ["", f"## Facts whose sources disagree ({len(disputed)})", ""]
+    for fact in disputed:
+        lines.append(f"- {fact_line(fact)}")
+        for claim in sorted(by_fact[fact], key=lambda c: c.doc_id):
+            lines.append(f"  - {claim.doc_id}: {_detail_text(claim)}")
+    if not disputed:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
+def _detail_text(claim: Claim) -> str:
+    details = claim.details
+    if details.amount is not None:
+        approx = "approximately " if details.approximate else ""
+        return f"{approx}{details.amount} {details.currency or ''}".rstrip()
+    if details.undisclosed:
+        return "amount undisclosed"
+    return "no amount stated"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split())
+
+
+EXPORTS: dict[str, Callable[[Dataset, Graph], str]] = {
+    "graph.ttl": lambda dataset, graph: turtle(graph),
+    "graph.trig": lambda dataset, graph: trig(dataset),
+    "graph.jsonld": lambda dataset, graph: json_ld(graph),
+}

@@ -1,0 +1,175 @@
+"""Wiring only: sources -> documents -> spaCy -> extraction -> resolution -> RDF -> files."""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+
+from kg import export, ingest, nlp
+from kg.extract import extract
+from kg.graph import BuildInfo, build_dataset
+from kg.resolve import KnownEntity, Overrides, Resolution, resolve
+from kg.types import ENTITY_TYPES, Document, DocumentExtraction
+from kg.vocab import DEFAULT_BASE_IRI
+
+Progress = Callable[[int], None]  # called with the number of documents just finished
+
+
+class BuildError(ValueError):
+    """A build that cannot produce a graph; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    base_iri: str = DEFAULT_BASE_IRI
+    overrides: Overrides = Overrides()
+    known_entities: tuple[KnownEntity, ...] = ()
+    timestamp: str | None = None
+    batch_size: int = 32
+
+
+@dataclass
+class KnowledgeGraph:
+    """A built graph: the records, the RDF dataset, and the files it writes."""
+
+    resolution: Resolution
+    dataset: Dataset
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    _union: Graph | None = None
+
+    @property
+    def graph(self) -> Graph:
+        """All triples in one rdflib Graph (the Turtle file's content)."""
+        if self._union is None:
+            self._union = export.union_graph(self.dataset)
+        return self._union
+
+    def summary(self) -> dict[str, object]:
+        facts = {claim.fact for claim in self.resolution.claims}
+        return {
+            "sources": len(self.resolution.documents),
+            "skipped": [{"path": path, "reason": reason} for path, reason in self.skipped],
+            "entities": len(self.resolution.entities),
+            "claims": len(self.resolution.claims),
+            "facts": len(facts),
+            "triples": len(self.graph),
+        }
+
+    def write(self, output: Path) -> list[Path]:
+        """Write every export into ``output``; returns the files written."""
+        from kg.view import render_html
+
+        output = Path(output)
+        written = []
+        for name, render in export.EXPORTS.items():
+            export.write_atomic(output / name, render(self.dataset, self.graph))
+            written.append(output / name)
+        html = render_html(self.graph, title="newskg graph", html_dir=output)
+        export.write_atomic(output / "graph.html", html)
+        export.write_atomic(output / "report.md", export.report(self.resolution, self.skipped))
+        return [*written, output / "graph.html", output / "report.md"]
+
+
+def read_sources(paths: Sequence[Path], skipped: list[tuple[str, str]]) -> list[Document]:
+    """Every readable article under ``paths``; unreadable ones are recorded in ``skipped``."""
+    documents = []
+    for path in ingest.find_sources(paths):
+        try:
+            documents.append(ingest.read_document(path))
+        except ingest.SourceError as error:
+            skipped.append((path.as_posix(), str(error).removeprefix(f"{path}: ")))
+    return documents
+
+
+def extract_all(documents: Iterable[Document], settings: Settings, progress: Progress | None = None) -> Iterator[DocumentExtraction]:
+    for document, doc in nlp.parse(documents, batch_size=settings.batch_size):
+        yield extract(document, doc)
+        if progress is not None:
+            progress(1)
+
+
+def build_info(settings: Settings) -> BuildInfo:
+    parameters = {"base_iri": settings.base_iri}
+    if settings.overrides.same or settings.overrides.different:
+        parameters["overrides"] = json.dumps([list(settings.overrides.same), list(settings.overrides.different)])
+    if settings.known_entities:
+        parameters["known_entities"] = str(len(settings.known_entities))
+    return BuildInfo(
+        newskg_version=version("newskg"),
+        pipeline=nlp.PIPELINE,
+        pipeline_version=nlp.pipeline_version(),
+        parameters=parameters,
+        timestamp=settings.timestamp,
+    )
+
+
+def build_from_documents(
+    documents: Sequence[Document], settings: Settings = Settings(), progress: Progress | None = None
+) -> KnowledgeGraph:
+    extractions = list(extract_all(documents, settings, progress))
+    resolution = resolve(extractions, settings.overrides, settings.known_entities)
+    return KnowledgeGraph(resolution, build_dataset(resolution, build_info(settings), settings.base_iri))
+
+
+def build(
+    sources: Sequence[Path | str] = (),
+    *,
+    texts: Mapping[str, str] | None = None,
+    settings: Settings = Settings(),
+    progress: Progress | None = None,
+    on_documents: Callable[[int], None] | None = None,
+) -> KnowledgeGraph:
+    """Build a graph from files and folders, and/or from texts keyed by document id."""
+    skipped: list[tuple[str, str]] = []
+    documents = read_sources([Path(p) for p in sources], skipped) if sources else []
+    documents += [ingest.document_from_text(text, id=doc_id) for doc_id, text in sorted((texts or {}).items())]
+    ids = [document.id for document in documents]
+    duplicates = sorted({doc_id for doc_id in ids if ids.count(doc_id) > 1})
+    if duplicates:
+        raise BuildError(f"two sources share the id(s) {', '.join(duplicates)}: file names (without extension) must be unique")
+    if not documents:
+        reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped)
+        raise BuildError("no readable article found" + (f" ({reasons})" if reasons else ""))
+    if on_documents is not None:
+        on_documents(len(documents))
+    graph = build_from_documents(documents, settings, progress)
+    graph.skipped = skipped
+    return graph
+
+
+def load_overrides(path: Path) -> Overrides:
+    """A CSV of ``same,Name A,Name B`` and ``different,Name A,Name B`` lines."""
+    same, different = [], []
+    with path.open(encoding="utf-8", newline="") as file:
+        for number, row in enumerate(csv.reader(file), start=1):
+            if not row or row[0].startswith("#"):
+                continue
+            if len(row) != 3 or row[0] not in ("same", "different"):
+                raise BuildError(f"{path}:{number}: expected 'same,NAME,NAME' or 'different,NAME,NAME'")
+            (same if row[0] == "same" else different).append((row[1].strip(), row[2].strip()))
+    return Overrides(tuple(same), tuple(different))
+
+
+def load_known_entities(path: Path) -> tuple[KnownEntity, ...]:
+    """A CSV with a header: name, type, aliases (separated by '|'), wikidata (optional)."""
+    known = []
+    with path.open(encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        missing = {"name", "type"} - set(reader.fieldnames or ())
+        if missing:
+            raise BuildError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        for number, row in enumerate(reader, start=2):
+            kind = (row.get("type") or "").strip()
+            if kind not in ENTITY_TYPES:
+                raise BuildError(f"{path}:{number}: type must be one of {', '.join(ENTITY_TYPES)}")
+            wikidata = (row.get("wikidata") or "").strip() or None
+            if wikidata is not None and not wikidata.startswith("Q") or (wikidata and not wikidata[1:].isdigit()):
+                raise BuildError(f"{path}:{number}: wikidata must look like Q42")
+            aliases = tuple(a.strip() for a in (row.get("aliases") or "").split("|") if a.strip())
+            known.append(KnownEntity(row["name"].strip(), kind, aliases, wikidata))
+    return tuple(known)
