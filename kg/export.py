@@ -5,13 +5,16 @@ one, so an interrupted build never leaves a half-written graph.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from rdflib import Dataset, Graph
+import pyoxigraph as ox
+from rdflib import RDF, XSD, Dataset, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kg.resolve import Resolution
 from kg.types import Claim
@@ -43,27 +46,84 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
 
 
+def _sort_key(term: Node) -> tuple[int, str]:
+    return (0, "") if term == RDF.type else (1, term.n3())
+
+
+def sorted_quads(dataset: Dataset) -> list[tuple[Node, Node, Node, Node]]:
+    """Every quad, default graph first, then by graph, subject, predicate (rdf:type first)
+    and object: the same graph always serializes to the same bytes."""
+    default = dataset.default_graph.identifier
+
+    def key(quad: tuple[Node, Node, Node, Node]) -> tuple[object, ...]:
+        s, p, o, g = quad
+        return (g != default, g.n3(), s.n3(), _sort_key(p), o.n3())
+
+    return sorted(((s, p, o, g.identifier if isinstance(g, Graph) else g) for s, p, o, g in dataset.quads((None, None, None, None))), key=key)
+
+
 def union_graph(dataset: Dataset) -> Graph:
-    """Every triple of every named graph in one graph, with the dataset's prefixes."""
+    """Every triple of every named graph in one graph, added in sorted order."""
     graph = Graph()
     for prefix, namespace in dataset.namespaces():
         graph.bind(prefix, namespace, replace=True)
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
+    for s, p, o, _ in sorted_quads(dataset):
         graph.add((s, p, o))
     return graph
 
 
-def turtle(graph: Graph) -> str:
-    return graph.serialize(format="turtle")
+def _ox_term(term: Node) -> ox.NamedNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+    raise ValueError(f"unexpected RDF term {term!r}: newskg mints no blank nodes")
 
 
-def trig(dataset: Dataset) -> str:
-    return dataset.serialize(format="trig")
+def _prefixes(dataset: Dataset | Graph) -> dict[str, str]:
+    return {prefix: str(namespace) for prefix, namespace in sorted(dataset.namespaces()) if prefix}
 
 
-def json_ld(graph: Graph) -> str:
-    context = {prefix: str(namespace) for prefix, namespace in sorted(graph.namespaces()) if prefix}
-    return graph.serialize(format="json-ld", context=context, sort_keys=True, indent=1)
+def _quads(dataset: Dataset) -> Iterator[ox.Quad]:
+    default = dataset.default_graph.identifier
+    for s, p, o, g in sorted_quads(dataset):
+        graph = ox.DefaultGraph() if g == default else ox.NamedNode(str(g))
+        yield ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), graph)
+
+
+def turtle(dataset: Dataset) -> bytes:
+    seen: set[ox.Triple] = set()
+    triples = []
+    for quad in _quads(dataset):
+        if quad.triple not in seen:
+            seen.add(quad.triple)
+            triples.append(quad.triple)
+    triples.sort(key=lambda t: (str(t.subject), t.predicate.value != str(RDF.type), str(t.predicate), str(t.object)))
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_prefixes(dataset))
+
+
+def trig(dataset: Dataset) -> bytes:
+    return ox.serialize(list(_quads(dataset)), format=ox.RdfFormat.TRIG, prefixes=_prefixes(dataset))
+
+
+def nquads(dataset: Dataset) -> bytes:
+    return ox.serialize(list(_quads(dataset)), format=ox.RdfFormat.N_QUADS)
+
+
+def json_ld(dataset: Dataset) -> str:
+    """Compact JSON-LD with the prefixes as context; nodes and values sorted, since
+    rdflib's writer follows its store's order, which differs between runs."""
+    graph = union_graph(dataset)
+    document = json.loads(graph.serialize(format="json-ld", context=_prefixes(graph)))
+    nodes = document.get("@graph", [])
+    for node in nodes:
+        for key, value in node.items():
+            if isinstance(value, list):
+                value.sort(key=lambda item: json.dumps(item, sort_keys=True))
+    nodes.sort(key=lambda node: node.get("@id", ""))
+    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def report(resolution: Resolution, skipped: Sequence[tuple[str, str]] = ()) -> str:
@@ -123,8 +183,9 @@ def _cell(text: str) -> str:
     return " ".join(text.split())
 
 
-EXPORTS: dict[str, Callable[[Dataset, Graph], str]] = {
-    "graph.ttl": lambda dataset, graph: turtle(graph),
-    "graph.trig": lambda dataset, graph: trig(dataset),
-    "graph.jsonld": lambda dataset, graph: json_ld(graph),
+EXPORTS: dict[str, Callable[[Dataset], str | bytes]] = {
+    "graph.ttl": turtle,
+    "graph.trig": trig,
+    "graph.nq": nquads,
+    "graph.jsonld": json_ld,
 }

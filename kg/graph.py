@@ -72,7 +72,7 @@ def build_dataset(resolution: Resolution, info: BuildInfo, base_iri: str = DEFAU
     dataset = Dataset()
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace, replace=True)
-    default = dataset.default_context
+    default = dataset.default_graph
     build = _add_build(default, iris, info)
     _add_rules(default)
     for entity in resolution.entities:

@@ -67,7 +67,7 @@ class KnowledgeGraph:
         output = Path(output)
         written = []
         for name, render in export.EXPORTS.items():
-            export.write_atomic(output / name, render(self.dataset, self.graph))
+            export.write_atomic(output / name, render(self.dataset))
             written.append(output / name)
         html = render_html(self.graph, title="newskg graph", html_dir=output)
         export.write_atomic(output / "graph.html", html)

@@ -215,7 +215,10 @@ def _title_run(doc: Doc, start: int, limit: int) -> tuple[int, int] | None:
         glued = not token.whitespace_ and i + 1 < limit
         next_text = doc[i + 1].text if i + 1 < limit else ""
         if token.is_space:
-            break
+            if "\n" in token.text:
+                break
+            i += 1  # markup blanked inside a title ("*Blue Harbor*")
+            continue
         if token.text[:1].isupper() or (token.like_num and i > start):
             end = i + 1
         elif token.text in {"-", "\u2013"} and i > start and not doc[i - 1].whitespace_ and glued:
@@ -249,6 +252,8 @@ def list_items(doc: Doc, cue_end: int, sentence_end: int) -> list[tuple[int, int
             items.append(run)
             i, modifiers = run[1], 0
             after_separator = i
+            while after_separator < sentence_end and doc[after_separator].is_space and "\n" not in doc[after_separator].text:
+                after_separator += 1
             if after_separator < sentence_end and doc[after_separator].text == ",":
                 after_separator += 1
             if after_separator < sentence_end and doc[after_separator].lower_ in {"and", "or"}:
@@ -256,7 +261,7 @@ def list_items(doc: Doc, cue_end: int, sentence_end: int) -> list[tuple[int, int
             if after_separator == i:
                 break
             i = after_separator
-        elif token.is_lower and token.pos_ in ("DET", "ADJ", "ADV", "NUM") and modifiers < 4:
+        elif (token.is_lower and token.pos_ in ("DET", "ADJ", "ADV", "NUM") and modifiers < 4) or (token.is_space and "\n" not in token.text):
             i, modifiers = i + 1, modifiers + 1
         else:
             break
@@ -284,6 +289,7 @@ def find_mentions(doc: Doc, doc_id: str) -> tuple[MentionIndex, list[AliasLink]]
                 votes[shape_kind] += weight
             previous = index.add(start, end, votes, owner)
     _split_joined_names(index)
+    _propagate_names(index)
     aliases = _acronyms(index)
     for number in range(len(index.spans)):
         _context_votes(index, number)
@@ -310,6 +316,27 @@ def _split_joined_names(index: MentionIndex) -> None:
                     del index.token_owner[i]
                 index.add(cut, end, dict(index.votes[number]))
                 break
+
+
+def _propagate_names(index: MentionIndex) -> None:
+    """The tagger is not consistent: where it named "Acme Corp" once, every other "Acme
+    Corp" of the document is a mention too (of the same type, with less weight)."""
+    from spacy.matcher import PhraseMatcher
+
+    doc = index.doc
+    matcher = PhraseMatcher(doc.vocab)
+    votes_by_name: dict[str, dict[str, float]] = {}
+    for number in range(len(index.spans)):
+        start, end = index.spans[number]
+        name = doc[start:end].text
+        if index.in_heading(doc[start].idx) or name in votes_by_name:
+            continue
+        votes_by_name[name] = {kind: 0.5 for kind, weight in index.votes[number].items() if weight > 0}
+        matcher.add(name, [doc[start:end].as_doc()])
+    for match_id, start, end in sorted(matcher(doc), key=lambda m: (m[1], -m[2])):
+        if any(i in index.token_owner for i in range(start, end)) or not is_clean_name(doc, start, end):
+            continue
+        index.add(start, end, dict(votes_by_name[doc.vocab.strings[match_id]]))
 
 
 def _initials(words: Iterable[str]) -> str:

@@ -255,6 +255,8 @@ def resolve(index: MentionIndex, token: Token, depth: int = 0) -> list[Argument]
                 antecedent = _described(index, token)
                 if antecedent is not None:
                     found.append(Argument(antecedent, True))
+    if not found and token.dep_ == "appos" and token.pos_ == "NOUN":
+        found.extend(resolve(index, token.head, depth + 1))  # "X, a startup founded in 2019"
     for child in token.children:
         if child.dep_ == "conj":
             found.extend(resolve(index, child, depth + 1))
@@ -283,6 +285,14 @@ def _antecedent(index: MentionIndex, token: Token) -> int | None:
         if subject is not None and subject is not token and subject.i > token.i:
             for argument in resolve(index, subject, 3):
                 return argument.mention
+    else:  # "X said that it invested": the subject of the reporting clause
+        clause = token.head
+        while clause.dep_ in ("ccomp", "xcomp", "advcl", "conj") and clause.head is not clause:
+            clause = clause.head
+            subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if subject is not None and subject.lower_ not in PRONOUNS:
+                for argument in resolve(index, subject, 3):
+                    return argument.mention
     for number in _preceding(index, token):
         if _is_organization_like(index, number):
             return number
@@ -423,8 +433,10 @@ def parse_money(ent: SpacySpan) -> tuple[str | None, str | None, bool]:
 
 
 def canonical_decimal(value: Decimal) -> str:
+    """XSD's canonical decimal: no exponent, no trailing zeros, at least one digit after
+    the point ("75000000.0", "0.5")."""
     text = format(value.normalize(), "f")
-    return text
+    return text if "." in text else f"{text}.0"
 
 
 def _credited_outlets(index: MentionIndex, sentence: SpacySpan) -> list[int]:

@@ -168,7 +168,7 @@
     showAll.textContent = `Show all ${formatCount(data.nodes.length, "entity", "entities")}`;
     status.textContent = hidden === 0
       ? `Showing ${formatCount(nodeView.length, "entity", "entities")} and ${formatCount(edgeView.length, "fact", "facts")} that pass the filters.`
-      : `Showing the ${numberFormat.format(state.revealed.size)} most central of ${formatCount(data.nodes.length, "entity", "entities")}; double-click an entity to show its neighbours.`;
+      : `Showing ${numberFormat.format(state.revealed.size)} of ${formatCount(data.nodes.length, "entity", "entities")}, the most central first; double-click an entity to show its neighbours.`;
   }
 
   function focusNode(id) {
@@ -211,8 +211,13 @@
 
   const details = document.getElementById("details");
 
+  function setDetails(...children) {
+    details.replaceChildren(...children.filter((child) => child !== null));
+    details.scrollTop = 0;
+  }
+
   function showHint() {
-    details.replaceChildren(
+    setDetails(
       h("h2", {}, "Details"),
       h("p", { className: "hint" }, "Click an entity to see what is known about it, or a fact to read the sentences that state it."),
     );
@@ -235,15 +240,17 @@
     return list;
   }
 
+  // A fact as a short sentence: "invests in Contoso" from its subject, "Northwind invests in
+  // Contoso" from its object; the other entity's name focuses it, the relation opens the claims.
   function factRow(edge, id) {
     const relation = relationById.get(edge.relation);
     const outgoing = edge.from === id || relation.symmetric;
     const other = edge.from === id ? edge.to : edge.from;
-    const row = h("li", { className: edgePasses(edge) ? "fact-row" : "fact-row filtered-out" });
-    const relationButton = h("button", { type: "button", className: "link-button relation-name", onclick: () => focusEdge(edge.id) },
-      outgoing ? relation.label : `${relation.label} (by)`);
-    row.append(lineSwatch(relation), relationButton, nodeButton(other),
-      h("span", { className: "muted" }, formatCount(edge.sourceCount, "source", "sources")));
+    const relationButton = h("button", { type: "button", className: "link-button relation-name", title: "Show the claims", onclick: () => focusEdge(edge.id) }, relation.label);
+    const row = h("li", { className: edgePasses(edge) ? "fact-row" : "fact-row filtered-out" }, lineSwatch(relation));
+    if (outgoing) row.append(relationButton, nodeButton(other));
+    else row.append(nodeButton(other), relationButton, h("span", {}, data.nodes[id].label));
+    row.append(h("span", { className: "muted" }, formatCount(edge.sourceCount, "source", "sources")));
     if (edge.disputed) row.append(h("span", { className: "warning", title: "sources disagree on a detail" }, "⚠"));
     return row;
   }
@@ -254,7 +261,7 @@
       ? h("span", {}, ...node.wikidata.map((link) => h("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, link.split("/").pop())))
       : null;
     const facts = edgesByNode[id];
-    details.replaceChildren(
+    setDetails(
       h("h2", { className: "title" }, node.label),
       typeBadge(node),
       nodePasses(id) ? null : h("p", { className: "muted" }, "Hidden by the current filters."),
@@ -283,7 +290,8 @@
       at = end;
     }
     block.append(characters.slice(at).join(""));
-    return block;
+    const where = evidence.start === null ? null : h("div", { className: "muted" }, `characters ${evidence.start}–${evidence.end} of the source`);
+    return h("div", {}, block, where);
   }
 
   function amountText(claim) {
@@ -317,7 +325,7 @@
     const badges = [h("span", { className: "badge" }, lineSwatch(relation), relation.label)];
     if (edge.hedged) badges.push(h("span", { className: "badge" }, "hedged"));
     if (edge.disputed) badges.push(h("span", { className: "badge alert" }, "⚠ disputed"));
-    details.replaceChildren(
+    setDetails(
       h("h2", { className: "title" }, nodeButton(edge.from), ` ${relation.symmetric ? "↔" : "→"} `, nodeButton(edge.to)),
       ...badges,
       h("h3", {}, `${formatCount(edge.claims.length, "claim", "claims")} from ${formatCount(edge.sourceCount, "source", "sources")}`),

@@ -1,0 +1,356 @@
+"""The HTML view: offline, inert with hostile text, faithful to the graph, and deterministic."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
+
+from kg import vocab
+from kg.view import INITIAL_NODE_LIMIT, render_html
+from kg.vocab import KGO, KGR, OA
+
+BASE = Namespace("https://w3id.org/newskg/")
+HOSTILE_NAME = "<script>alert(1)</script>"
+HOSTILE_SENTENCE = "Contoso Films teamed up with <img src=x onerror=alert(1)> \"Wingtip\" and `Wingtip's` crew."
+
+
+class GraphBuilder:
+    """Writes the contract's shape: entities and facts in the default graph, each source's
+    description, claims and evidence in a named graph of its own, as graph.trig has them."""
+
+    def __init__(self) -> None:
+        self.dataset = Dataset()
+        self.claim_count = 0
+
+    def add(self, triple: tuple[Node, Node, Node], source: URIRef | None = None) -> None:
+        graph = self.dataset.default_graph if source is None else self.dataset.graph(source)
+        graph.add(triple)
+
+    def entity(self, key: str, label: str, kind: str = "Organization", *, aliases: tuple[str, ...] = (), sources: tuple[URIRef, ...] = ()) -> URIRef:
+        entity = BASE[f"entity/{key}"]
+        self.add((entity, RDF.type, KGO[kind]))
+        self.add((entity, RDFS.label, Literal(label)))
+        for alias in aliases:
+            self.add((entity, SKOS.altLabel, Literal(alias)))
+        for source in sources:
+            self.add((entity, KGO.mentionedIn, source))
+        return entity
+
+    def source(self, key: str, path: str, title: str | None = None) -> URIRef:
+        source = BASE[f"source/{key}"]
+        self.add((source, RDF.type, KGO.Source), source)
+        self.add((source, DCTERMS.identifier, Literal(key)), source)
+        self.add((source, KGO.path, Literal(path)), source)
+        if title is not None:
+            self.add((source, DCTERMS.title, Literal(title)), source)
+        return source
+
+    def claim(self, subject: URIRef, relation: str, obj: URIRef, source: URIRef, exact: str, *, start: int = 0, confidence: str = "0.8", **qualifiers: Node) -> URIRef:
+        """A claim with one piece of evidence, and the fact it states."""
+        self.claim_count += 1
+        claim = BASE[f"claim/c{self.claim_count:04d}"]
+        evidence = BASE[f"evidence/e{self.claim_count:04d}"]
+        self.add((subject, KGO[relation], obj))
+        for triple in (
+            (claim, RDF.type, KGO.Claim),
+            (claim, RDF.subject, subject),
+            (claim, RDF.predicate, KGO[relation]),
+            (claim, RDF.object, obj),
+            (claim, PROV.wasDerivedFrom, source),
+            (claim, KGO.confidence, Literal(confidence, datatype=XSD.decimal)),
+            (claim, KGO.evidence, evidence),
+            (claim, KGO.extractedBy, KGR["invest-active"]),
+            (evidence, RDF.type, KGO.Evidence),
+            (evidence, KGO.inSource, source),
+            (evidence, OA.exact, Literal(exact)),
+            (evidence, OA.start, Literal(start)),
+            (evidence, OA.end, Literal(start + len(exact))),
+            (evidence, KGO.extractedBy, KGR["invest-active"]),
+            *((claim, KGO[name], value) for name, value in qualifiers.items()),
+        ):
+            self.add(triple, source)
+        return claim
+
+
+def newsroom() -> Dataset:
+    """A small corpus: two sources, a disputed investment, a hedged job, a hostile name."""
+    build = GraphBuilder()
+    first = build.source("news_001", "seeds/news_001.txt", "Northwind backs Contoso")
+    second = build.source("news_002", "seeds/news 002.md")
+    northwind = build.entity("northwind-traders", "Northwind Traders", aliases=("Northwind",), sources=(first, second))
+    build.add((northwind, OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q4242424242")))
+    build.add((northwind, OWL.sameAs, URIRef("https://example.org/not-wikidata")))
+    build.add((northwind, KGO.foundingDate, Literal("1998")))
+    contoso = build.entity("contoso-films", "Contoso Films", aliases=("Contoso",), sources=(first, second))
+    rivera = build.entity("alex-rivera", "Alex Rivera", "Person", sources=(first,))
+    planet = build.entity("daily-planet", "The Daily Planet", sources=(first,))
+    hostile = build.entity("wingtip", HOSTILE_NAME, aliases=("Wingtip",), sources=(second,))
+    build.entity("port-ellis", "Port Ellis", "Place", sources=(second,))
+    investment = build.claim(
+        northwind, "investsIn", contoso, first,
+        "Northwind invested $75 million in Contoso Films, according to The Daily Planet.",
+        start=154, confidence="0.82",
+        amount=Literal("75000000", datatype=XSD.decimal), currency=Literal("USD"),
+        approximate=Literal(True), reportedBy=planet,
+    )
+    rival = build.claim(
+        northwind, "investsIn", contoso, second,
+        "Northwind Traders reportedly put $80 million into Contoso.",
+        confidence="0.6", amount=Literal("80000000", datatype=XSD.decimal), currency=Literal("USD"),
+        hedged=Literal(True),
+    )
+    build.add((investment, KGO.disputedBy, rival), first)
+    build.add((rival, KGO.disputedBy, investment), second)
+    build.claim(
+        rivera, "worksFor", contoso, first, "Alex Rivera, chief executive of Contoso, is said to be leaving.",
+        start=300, confidence="0.7", role=Literal("chief executive"), hedged=Literal(True),
+    )
+    build.claim(contoso, "partnersWith", hostile, second, HOSTILE_SENTENCE, start=40, confidence="0.9")
+    return build.dataset
+
+
+class PageParser(HTMLParser):
+    """The tags of a page, with their attributes, and the text of each script by id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[str | None, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self.scripts.append((dict(attrs).get("id"), ""))
+
+    def handle_data(self, data: str) -> None:
+        if self.tags and self.tags[-1][0] == "script" and self.scripts:
+            script_id, text = self.scripts[-1]
+            self.scripts[-1] = (script_id, text + data)
+
+
+def parse(page: str) -> PageParser:
+    parser = PageParser()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+def embedded_data(page: str) -> dict[str, Any]:
+    texts = [text for script_id, text in parse(page).scripts if script_id == "graph-data"]
+    assert len(texts) == 1
+    return json.loads(texts[0])
+
+
+def edge_between(data: dict[str, Any], subject: str, relation: str, obj: str) -> dict[str, Any]:
+    ids = {node["label"]: node["id"] for node in data["nodes"]}
+    return next(
+        edge for edge in data["edges"]
+        if edge["relation"] == relation and {edge["from"], edge["to"]} == {ids[subject], ids[obj]}
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Source paths are relative to the working folder; make it a known one."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def page(workdir: Path) -> str:
+    return render_html(newsroom(), title="Northwind <news> & co", html_dir=workdir / "output")
+
+
+def test_page_fetches_nothing_from_the_network(page: str) -> None:
+    remote = r"""\s*=?\s*\(?\s*["']?\s*(?:https?:)?//"""
+    assert not re.search(rf"\b(?:src|href|srcset|action){remote}", page, re.IGNORECASE)
+    assert not re.search(rf"url{remote}", page, re.IGNORECASE)
+    assert not re.search(r"<link\b", page, re.IGNORECASE)
+    assert not re.search(r"@import", page, re.IGNORECASE)
+    assert "sourceMappingURL" not in page
+    tags = parse(page).tags
+    assert not [attributes for tag, attributes in tags if "src" in attributes or tag == "link"]
+    policy = next(a["content"] for tag, a in tags if tag == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    assert "default-src 'none'" in (policy or "")
+
+
+def test_vis_network_is_inlined(page: str) -> None:
+    scripts = [text for script_id, text in parse(page).scripts if script_id is None]
+    assert any("vis-network" in text and "DataView" in text for text in scripts)
+    assert "new vis.Network(" in page
+    assert "vis-tooltip" in page  # vis-network's stylesheet
+
+
+def test_header_shows_title_and_counts(page: str) -> None:
+    assert "<title>Northwind &lt;news&gt; &amp; co</title>" in page
+    # Three facts between entities and one founding date.
+    assert "6 entities · 4 facts · 2 sources" in page
+
+
+def test_data_holds_entities_with_their_details(page: str) -> None:
+    data = embedded_data(page)
+    sources = [source["id"] for source in data["sources"]]
+    northwind = next(node for node in data["nodes"] if node["label"] == "Northwind Traders")
+    assert northwind["type"] == "Organization"
+    assert northwind["aliases"] == ["Northwind"]
+    assert northwind["wikidata"] == ["http://www.wikidata.org/entity/Q4242424242"]
+    assert northwind["foundingDate"] == ["1998"]
+    assert [sources[index] for index in northwind["sources"]] == ["news_001", "news_002"]
+    assert {node["label"]: node["type"] for node in data["nodes"]}["Alex Rivera"] == "Person"
+    # The founding date is shown on the node, never as an edge.
+    assert {edge["relation"] for edge in data["edges"]} == {"investsIn", "worksFor", "partnersWith"}
+
+
+def test_data_holds_each_claim_with_its_evidence_and_qualifiers(page: str) -> None:
+    data = embedded_data(page)
+    investment = edge_between(data, "Northwind Traders", "investsIn", "Contoso Films")
+    assert investment["sourceCount"] == 2
+    assert investment["disputed"] is True
+    assert investment["hedged"] is False  # only one of its two claims is hedged
+    first, second = investment["claims"]
+    assert data["sources"][first["source"]]["title"] == "Northwind backs Contoso"
+    assert first["confidence"] == 0.82
+    assert first["amount"] == "75,000,000 USD"
+    assert first["approximate"] is True
+    assert first["reportedBy"] == "The Daily Planet"
+    assert first["patterns"] == ["invest-active"]
+    [evidence] = first["evidence"]
+    assert evidence["exact"].startswith("Northwind invested $75 million")
+    assert (evidence["start"], evidence["end"]) == (154, 154 + len(evidence["exact"]))
+    assert evidence["pattern"] == "invest-active"
+    assert second["hedged"] is True
+    assert second["amount"] == "80,000,000 USD"
+
+    job = edge_between(data, "Alex Rivera", "worksFor", "Contoso Films")
+    assert job["hedged"] is True  # its only claim is hedged: drawn dashed
+    assert job["claims"][0]["role"] == "chief executive"
+    assert job["sourceCount"] == 1
+
+
+def test_evidence_marks_the_names_of_both_ends(page: str) -> None:
+    investment = edge_between(embedded_data(page), "Northwind Traders", "investsIn", "Contoso Films")
+    [first] = investment["claims"][0]["evidence"]
+    [second] = investment["claims"][1]["evidence"]
+    marked = [(first["exact"][start:end], role) for start, end, role in first["highlights"]]
+    assert marked == [("Northwind", "subject"), ("Contoso Films", "object")]
+    marked = [(second["exact"][start:end], role) for start, end, role in second["highlights"]]
+    assert marked == [("Northwind Traders", "subject"), ("Contoso", "object")]
+
+
+def test_sources_link_relative_to_the_page(workdir: Path) -> None:
+    build = GraphBuilder()
+    sources = [
+        build.source("plain", "seeds/news_001.txt"),
+        build.source("spaced", "seeds/news 002.md"),
+        build.source("schemeless", "javascript:alert(1)"),
+    ]
+    for source in sources:
+        build.entity(f"fabrikam-{source.split('/')[-1]}", "Fabrikam", sources=(source,))
+    links = {source["id"]: source["href"] for source in embedded_data(render_html(build.dataset, html_dir=workdir / "output"))["sources"]}
+    assert links["plain"] == "../seeds/news_001.txt"
+    assert links["spaced"] == "../seeds/news%20002.md"
+    assert not links["schemeless"].lower().startswith("javascript:")
+    beside = embedded_data(render_html(build.dataset))["sources"]
+    assert beside[0]["href"] == "seeds/news_001.txt"  # no html_dir: the page sits in the working folder
+
+
+def test_hostile_text_stays_inert(page: str) -> None:
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert page.count("</script>") == len(parse(page).scripts)
+    data = embedded_data(page)
+    assert HOSTILE_NAME in [node["label"] for node in data["nodes"]]
+    partnership = edge_between(data, "Contoso Films", "partnersWith", HOSTILE_NAME)
+    [evidence] = partnership["claims"][0]["evidence"]
+    assert evidence["exact"] == HOSTILE_SENTENCE
+    marked = [evidence["exact"][start:end] for start, end, _ in evidence["highlights"]]
+    assert marked == ["Contoso Films", "Wingtip", "Wingtip"]
+
+
+def test_page_script_never_writes_markup() -> None:
+    script = (Path(vocab.__file__).parent / "templates" / "view.js").read_text(encoding="utf-8")
+    assert not re.search(r"\.(?:innerHTML|outerHTML)\b|insertAdjacentHTML|document\.write|\beval\(", script)
+
+
+def test_symmetric_fact_is_one_edge_without_direction(workdir: Path) -> None:
+    build = GraphBuilder()
+    news = build.source("news", "seeds/news.txt")
+    tailspin = build.entity("tailspin", "Tailspin Toys", sources=(news,))
+    litware = build.entity("litware", "Litware", sources=(news,))
+    build.claim(tailspin, "partnersWith", litware, news, "Tailspin Toys and Litware agreed a partnership.")
+    build.claim(litware, "partnersWith", tailspin, news, "Litware partners with Tailspin Toys.", start=60)
+    data = embedded_data(render_html(build.dataset))
+    [edge] = data["edges"]
+    assert len(edge["claims"]) == 2
+    assert next(relation for relation in data["relations"] if relation["id"] == "partnersWith")["symmetric"] is True
+    assert next(relation for relation in data["relations"] if relation["id"] == "investsIn")["symmetric"] is False
+
+
+def test_legend_comes_from_the_ontology(page: str) -> None:
+    ontology = vocab.ontology()
+    data = embedded_data(page)
+    for relation in data["relations"]:
+        assert Literal(relation["label"], lang="en") in set(ontology.objects(KGO[relation["id"]], RDFS.label))
+        assert relation["color"] == str(ontology.value(KGO[relation["id"]], KGO.color))
+    for entity_type in data["types"]:
+        assert entity_type["color"] == str(ontology.value(KGO[entity_type["id"]], KGO.color))
+        assert entity_type["shape"] == str(ontology.value(KGO[entity_type["id"]], KGO.shape))
+    assert "foundingDate" not in [relation["id"] for relation in data["relations"]]
+
+
+def test_same_graph_gives_the_same_page(workdir: Path) -> None:
+    dataset = newsroom()
+    assert render_html(dataset) == render_html(dataset)
+    # The order in which triples were added does not matter either.
+    reversed_order = Dataset()
+    for subject, predicate, obj, graph_name in reversed(list(dataset.quads())):
+        reversed_order.graph(graph_name).add((subject, predicate, obj))
+    assert render_html(reversed_order) == render_html(dataset)
+
+
+def test_dataset_is_read_as_the_union_of_its_graphs(workdir: Path) -> None:
+    dataset = newsroom()
+    flat = Graph()
+    for subject, predicate, obj, _ in dataset.quads():
+        flat.add((subject, predicate, obj))
+    assert render_html(flat) == render_html(dataset)
+
+
+def large_graph(entity_count: int) -> Dataset:
+    """Hubs with spokes: one component of 600 entities (past spring_layout's 500-node limit)
+    and many small ones, with a few entities that have no fact at all."""
+    build = GraphBuilder()
+    news = build.source("wire", "seeds/wire.txt")
+    entities = [build.entity(f"org-{index:04d}", f"Woodgrove Unit {index}", sources=(news,)) for index in range(entity_count)]
+    for index in range(1, 600):
+        build.claim(entities[index], "memberOf", entities[index // 8], news, f"Unit {index} joined unit {index // 8}.")
+    for index in range(600, entity_count - 20):
+        hub = 600 + (index - 600) // 10 * 10
+        if index != hub:
+            build.claim(entities[index], "worksFor", entities[hub], news, f"Unit {index} works for unit {hub}.")
+    return build.dataset
+
+
+def test_large_graph_opens_on_its_300_most_central_entities(workdir: Path) -> None:
+    data = embedded_data(render_html(large_graph(1000)))
+    nodes = data["nodes"]
+    assert len(nodes) == 1000
+    assert data["initialLimit"] == INITIAL_NODE_LIMIT == 300
+    shown_first = [node for node in nodes if node["initial"]]
+    assert len(shown_first) == 300
+    assert min(node["rank"] for node in shown_first) >= max(node["rank"] for node in nodes if not node["initial"])
+    assert next(node for node in nodes if node["label"] == "Woodgrove Unit 0")["initial"]
+    # Laid out in Python: whole pixels, no two entities on the same spot.
+    assert all(isinstance(node["x"], int) and isinstance(node["y"], int) for node in nodes)
+    assert len({(node["x"], node["y"]) for node in nodes}) == 1000
+
+
+def test_small_graph_opens_whole(page: str) -> None:
+    assert all(node["initial"] for node in embedded_data(page)["nodes"])
