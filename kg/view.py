@@ -58,15 +58,17 @@ SCRIPT_SAFE_JSON = str.maketrans(
 )
 
 
-def render_html(graph: Graph, *, title: str = "newskg graph", html_dir: Path | None = None) -> str:
+def render_html(
+    graph: Graph, *, title: str = "newskg graph", html_dir: Path | None = None
+) -> str:
     """The complete, offline HTML page for ``graph`` (a Graph, or a Dataset read as one union).
 
     ``html_dir`` is the folder the page will be written to (default: the working folder); each
     source's ``kgo:path``, relative to the working folder, becomes a link relative to it. The
     same graph always gives the same text.
     """
-    data = _graph_data(_union(graph), Path(html_dir) if html_dir is not None else Path.cwd())
-    return _page(title, data)
+    page_dir = Path(html_dir) if html_dir is not None else Path.cwd()
+    return _page(title, _graph_data(_union(graph), page_dir))
 
 
 def _graph_data(graph: Graph, html_dir: Path) -> Json:
@@ -78,7 +80,9 @@ def _graph_data(graph: Graph, html_dir: Path) -> Json:
     nodes = _nodes(graph, _entity_iris(graph, facts), source_index)
     node_index = {node["iri"]: node["id"] for node in nodes}
     claims = _claims_by_fact(graph, source_index, {node["iri"]: _names(node) for node in nodes})
-    edges = [_edge(index, fact, node_index, claims.get(fact, [])) for index, fact in enumerate(facts)]
+    edges = [
+        _edge(index, fact, node_index, claims.get(fact, [])) for index, fact in enumerate(facts)
+    ]
     _place(nodes, edges)
     return {
         "counts": {
@@ -134,12 +138,21 @@ def _local_name(iri: Node) -> str:
     return re.split(r"[#/]", str(iri))[-1]
 
 
+def _label(graph: Graph, iri: Node) -> str:
+    return _text(graph, iri, RDFS.label) or _local_name(iri)
+
+
 def _sources(graph: Graph, html_dir: Path) -> list[Json]:
     """Every source: those described, and those only mentioned by entities or claims."""
+    claimed = {
+        source
+        for claim in graph.subjects(RDF.type, KGO.Claim)
+        for source in graph.objects(claim, PROV.wasDerivedFrom)
+    }
     iris = (
         set(graph.subjects(RDF.type, KGO.Source))
         | set(graph.objects(None, KGO.mentionedIn))
-        | {source for claim in graph.subjects(RDF.type, KGO.Claim) for source in graph.objects(claim, PROV.wasDerivedFrom)}
+        | claimed
     )
     return [_source(graph, iri, html_dir) for iri in sorted(iris, key=str)]
 
@@ -200,12 +213,16 @@ def _node(graph: Graph, iri: URIRef, index: int, source_index: dict[str, int]) -
     return {
         "id": index,
         "iri": str(iri),
-        "label": _text(graph, iri, RDFS.label) or _local_name(iri),
+        "label": _label(graph, iri),
         "type": next((name for name in ENTITY_TYPES if name in types), UNTYPED),
         "aliases": _texts(graph.objects(iri, SKOS.altLabel)),
-        "wikidata": [link for link in _texts(graph.objects(iri, OWL.sameAs)) if WIKIDATA_IRI.match(link)],
+        "wikidata": [
+            link for link in _texts(graph.objects(iri, OWL.sameAs)) if WIKIDATA_IRI.match(link)
+        ],
         "foundingDate": _texts(graph.objects(iri, KGO.foundingDate)),
-        "sources": sorted(source_index[str(source)] for source in graph.objects(iri, KGO.mentionedIn)),
+        "sources": sorted(
+            source_index[str(source)] for source in graph.objects(iri, KGO.mentionedIn)
+        ),
     }
 
 
@@ -234,26 +251,29 @@ def _claims_by_fact(
     return claims
 
 
-def _claim(graph: Graph, claim: Node, source_index: dict[str, int], names: dict[str, list[str]]) -> Json:
+def _claim(
+    graph: Graph, claim: Node, source_index: dict[str, int], names: dict[str, list[str]]
+) -> Json:
     source = _first(graph, claim, PROV.wasDerivedFrom)
     confidence = _first(graph, claim, KGO.confidence)
     reporter = _first(graph, claim, KGO.reportedBy)
+    amount = _amount_text(_text(graph, claim, KGO.amount), _text(graph, claim, KGO.currency))
     return {
         "iri": str(claim),
         "source": None if source is None else source_index[str(source)],
         "confidence": None if confidence is None else round(float(confidence), 4),
-        "amount": _amount_text(_text(graph, claim, KGO.amount), _text(graph, claim, KGO.currency)),
+        "amount": amount,
         "approximate": _flag(graph, claim, KGO.approximate),
         "undisclosed": _flag(graph, claim, KGO.undisclosed),
         "hedged": _flag(graph, claim, KGO.hedged),
-        "reportedBy": None if reporter is None else (_text(graph, reporter, RDFS.label) or _local_name(reporter)),
+        "reportedBy": None if reporter is None else _label(graph, reporter),
         "role": _text(graph, claim, KGO.role),
         "date": _text(graph, claim, KGO.date),
-        "patterns": _texts(_local_name(pattern) for pattern in graph.objects(claim, KGO.extractedBy)),
+        "patterns": _texts(_local_name(rule) for rule in graph.objects(claim, KGO.extractedBy)),
         "disputed": (claim, KGO.disputedBy, None) in graph,
         "evidence": sorted(
             (_evidence(graph, evidence, names) for evidence in graph.objects(claim, KGO.evidence)),
-            key=lambda evidence: (evidence["start"] is None, evidence["start"] or 0, evidence["iri"]),
+            key=lambda quote: (quote["start"] is None, quote["start"] or 0, quote["iri"]),
         ),
     }
 
@@ -287,14 +307,17 @@ def _amount_text(amount: str | None, currency: str | None) -> str | None:
 # --- facts as edges ------------------------------------------------------------------------
 
 
-def _edge(index: int, fact: tuple[str, str, str], node_index: dict[str, int], claims: list[Json]) -> Json:
+def _edge(
+    index: int, fact: tuple[str, str, str], node_index: dict[str, int], claims: list[Json]
+) -> Json:
     subject, relation, obj = fact
+    sources = {claim["source"] for claim in claims if claim["source"] is not None}
     return {
         "id": index,
         "from": node_index[subject],
         "to": node_index[obj],
         "relation": relation,
-        "sourceCount": len({claim["source"] for claim in claims if claim["source"] is not None}),
+        "sourceCount": len(sources),
         "hedged": bool(claims) and all(claim["hedged"] for claim in claims),
         "disputed": any(claim["disputed"] for claim in claims),
         "claims": claims,
@@ -337,7 +360,7 @@ def _style(ontology: Graph, term: URIRef, prop: URIRef, default: str) -> str:
 
 
 def _entity_types(ontology: Graph, nodes: list[Json]) -> list[Json]:
-    """The legend's entity types: the contract's five, and the root class if an entity is untyped."""
+    """The legend's entity types: the contract's five, and the root class if one is untyped."""
     counts: dict[str, int] = defaultdict(int)
     for node in nodes:
         counts[node["type"]] += 1
@@ -383,8 +406,8 @@ def _place(nodes: list[Json], edges: list[Json]) -> None:
     shown_first = set(by_rank[:INITIAL_NODE_LIMIT])
     for index, node in enumerate(nodes):
         node["rank"] = round(ranks[index], 6)
-        relative = (ranks[index] - lowest) / spread
-        node["size"] = round(MIN_NODE_SIZE + (MAX_NODE_SIZE - MIN_NODE_SIZE) * math.sqrt(relative), 1)
+        relative = math.sqrt((ranks[index] - lowest) / spread)
+        node["size"] = round(MIN_NODE_SIZE + (MAX_NODE_SIZE - MIN_NODE_SIZE) * relative, 1)
         node["x"], node["y"] = positions[index]
         node["initial"] = index in shown_first
 
@@ -392,15 +415,22 @@ def _place(nodes: list[Json], edges: list[Json]) -> None:
 def _directed_links(edges: list[Json]) -> list[tuple[int, int]]:
     """Each fact as a link from subject to object; a symmetric fact links both ways."""
     links = [(edge["from"], edge["to"]) for edge in edges]
-    links += [(edge["to"], edge["from"]) for edge in edges if edge["relation"] in vocab.SYMMETRIC_RELATIONS]
+    links += [
+        (edge["to"], edge["from"])
+        for edge in edges
+        if edge["relation"] in vocab.SYMMETRIC_RELATIONS
+    ]
     return links
 
 
-def _pagerank(node_count: int, links: list[tuple[int, int]], damping: float = 0.85) -> list[float]:
+def _pagerank(
+    node_count: int, links: list[tuple[int, int]], damping: float = 0.85
+) -> list[float]:
     """PageRank by power iteration over directed links.
 
     networkx.pagerank needs SciPy, which is not a dependency; this is the same computation
-    (uniform teleport, the rank of nodes without out-links spread evenly), exact to 1e-10.
+    (uniform teleport, the rank of nodes without out-links spread evenly), run until the
+    ranks move by less than 1e-10 per node.
     """
     if node_count == 0:
         return []
@@ -425,11 +455,16 @@ def _layout(node_count: int, links: list[tuple[int, int]]) -> list[tuple[int, in
     graph = nx.Graph()
     graph.add_nodes_from(range(node_count))
     graph.add_edges_from(links)
-    components = sorted((sorted(component) for component in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    components = sorted(
+        (sorted(component) for component in nx.connected_components(graph)),
+        key=lambda component: (-len(component), component[0]),
+    )
     return _pack([_component_layout(graph, component) for component in components], node_count)
 
 
-def _component_layout(graph: nx.Graph, component: list[int]) -> dict[int, tuple[float, float]]:
+def _component_layout(
+    graph: nx.Graph, component: list[int]
+) -> dict[int, tuple[float, float]]:
     """Positions in px around (0, 0), spread in proportion to the component's size."""
     # A fresh graph with nodes and edges in a fixed order: the seeded layout depends on it.
     subgraph = nx.Graph()
@@ -439,14 +474,20 @@ def _component_layout(graph: nx.Graph, component: list[int]) -> dict[int, tuple[
     if len(component) < SPRING_LAYOUT_LIMIT:
         positions = nx.spring_layout(subgraph, seed=LAYOUT_SEED, method="force", scale=radius)
     else:
-        positions = nx.rescale_layout_dict(nx.forceatlas2_layout(subgraph, seed=LAYOUT_SEED), scale=radius)
+        spread_out = nx.forceatlas2_layout(subgraph, seed=LAYOUT_SEED)
+        positions = nx.rescale_layout_dict(spread_out, scale=radius)
     return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
 
 
-def _pack(blocks: list[dict[int, tuple[float, float]]], node_count: int) -> list[tuple[int, int]]:
+def _pack(
+    blocks: list[dict[int, tuple[float, float]]], node_count: int
+) -> list[tuple[int, int]]:
     """Place the components left to right in rows about as wide as the whole is tall."""
     boxes = [(block, *_bounds(block)) for block in blocks]
-    area = sum((width + COMPONENT_GAP_PX) * (height + COMPONENT_GAP_PX) for _, _, _, width, height in boxes)
+    area = sum(
+        (width + COMPONENT_GAP_PX) * (height + COMPONENT_GAP_PX)
+        for _, _, _, width, height in boxes
+    )
     row_width = max([math.sqrt(area), *(width for _, _, _, width, _ in boxes)])
     positions = [(0, 0)] * node_count
     x = y = row_height = 0.0
@@ -484,12 +525,16 @@ def _page(title: str, data: Json) -> str:
         ),
         "VIS_STYLE": vis_style,
         "VIEW_STYLE": _template("view.css"),
-        "GRAPH_DATA": json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(SCRIPT_SAFE_JSON),
+        "GRAPH_DATA": _script_json(data),
         "VIS_SCRIPT": vis_script,
         "VIEW_SCRIPT": _template("view.js"),
     }
     # One pass, so that no inserted text (the title, the data) is itself searched for markers.
     return TEMPLATE_MARKER.sub(lambda marker: values[marker.group(1)], _template("graph.html"))
+
+
+def _script_json(data: Json) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(SCRIPT_SAFE_JSON)
 
 
 def _count(number: int, singular: str, plural: str) -> str:

@@ -70,12 +70,23 @@ class MentionIndex:
         the tokens already belong to a mention)."""
         if start >= end:
             return None
-        for i in range(start, end):
-            if i in self.token_owner:
-                number = self.token_owner[i]
-                for kind, weight in votes.items():
+        overlapping = sorted({self.token_owner[i] for i in range(start, end) if i in self.token_owner})
+        if overlapping and all(start <= self.spans[n][0] and self.spans[n][1] <= end for n in overlapping):
+            # A cue read a longer name than the tagger ("Stratus X" for "Stratus"): widen.
+            number = overlapping[0]
+            for other in overlapping[1:]:
+                for kind, weight in self.votes[other].items():
                     self.vote(number, kind, weight)
-                return number
+                self.spans[other] = (self.spans[other][0], self.spans[other][0])  # emptied
+            self.spans[number] = (start, end)
+            for i in range(start, end):
+                self.token_owner[i] = number
+        elif overlapping:
+            number = overlapping[0]
+        if overlapping:
+            for kind, weight in votes.items():
+                self.vote(number, kind, weight)
+            return number
         number = len(self.spans)
         self.spans.append((start, end))
         self.votes.append(defaultdict(float, votes))
@@ -92,12 +103,20 @@ class MentionIndex:
         self.votes[number][kind] += weight
 
     def text(self, number: int) -> str:
-        start, end = self.spans[number]
-        return self.doc[start:end].text
+        start, end = self.char_span(number)
+        return self.doc.text[start:end]
 
     def char_span(self, number: int) -> tuple[int, int]:
         start, end = self.spans[number]
-        return self.doc[start].idx, self.doc[end - 1].idx + len(self.doc[end - 1].text)
+        last = self.doc[end - 1]
+        end_char = last.idx + len(last.text)
+        # The tokenizer keeps a sentence's full stop on "X." ("the Stratus X."); a name
+        # keeps it only when it is an abbreviation ("Litware Inc.").
+        if last.text.endswith(".") and len(last.text) > 1 and last.text[:-1].lower() not in lexicon().set("abbreviations"):
+            at_sentence_end = end == len(self.doc) or self.doc[end].is_sent_start or self.doc[end].is_space
+            if at_sentence_end:
+                end_char -= 1
+        return self.doc[start].idx, end_char
 
     def root(self, number: int) -> Token:
         start, end = self.spans[number]
@@ -109,8 +128,15 @@ class MentionIndex:
         votes = tuple(sorted((kind, round(weight, 3)) for kind, weight in self.votes[number].items() if weight > 0))
         return Mention(self.doc_id, Span(start, end, text), votes, self.in_heading(start), self.owners[number])
 
+    def numbers(self) -> Iterator[int]:
+        """Every mention (one widened into another leaves an empty span behind)."""
+        for number, (start, end) in enumerate(self.spans):
+            if start < end:
+                yield number
+
     def live(self) -> Iterator[int]:
-        for number in range(len(self.spans)):
+        """Every mention not dropped by a document-level finding ("... (LLM)")."""
+        for number in self.numbers():
             if self.text(number).lower() not in self.dropped_names:
                 yield number
 
@@ -132,17 +158,22 @@ def clean_bounds(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _pieces(span: SpacySpan) -> Iterator[tuple[int, int, bool]]:
-    """Split an entity span at line breaks and possessives.
+def _pieces(span: SpacySpan, names: frozenset[str]) -> Iterator[tuple[int, int, bool]]:
+    """Split an entity span at line breaks, at words that never sit inside a name ("X by Y"),
+    and at a possessive whose owner the document names on its own ("X's Y", not "Margie's
+    Travel").
 
     Yields (start, end, owned): ``owned`` marks a piece written "X's <piece>", whose owner X
     is the piece just before it."""
+    breakers = lexicon().set("name_breakers")
     start, owned = span.start, False
+    doc = span.doc
     for token in span:
-        if token.is_space or token.text in POSSESSIVE:
+        possessive = token.text in POSSESSIVE and doc[start : token.i].text in names
+        if token.is_space or possessive or (token.lower_ in breakers and token.is_lower):
             if token.i > start:
                 yield start, token.i, owned
-            start, owned = token.i + 1, token.text in POSSESSIVE
+            start, owned = token.i + 1, possessive
     if start < span.end:
         yield start, span.end, owned
 
@@ -273,12 +304,12 @@ def find_mentions(doc: Doc, doc_id: str) -> tuple[MentionIndex, list[AliasLink]]
     words = lexicon()
     ner_types: dict[str, str] = words.words["ner_types"]
     index = MentionIndex(doc, doc_id, heading_lines(doc.text))
-    for ent in doc.ents:
-        kind = ner_types.get(ent.label_)
-        if kind is None:
-            continue
+    tagged = [ent for ent in doc.ents if ent.label_ in ner_types]
+    names = frozenset(ent.text for ent in tagged)
+    for ent in tagged:
+        kind = ner_types[ent.label_]
         previous: int | None = None
-        for start, end, owned in _pieces(ent):
+        for start, end, owned in _pieces(ent, names):
             start, end = clean_bounds(doc, start, end)
             if not is_clean_name(doc, start, end):
                 previous = None
@@ -291,7 +322,7 @@ def find_mentions(doc: Doc, doc_id: str) -> tuple[MentionIndex, list[AliasLink]]
     _split_joined_names(index)
     _propagate_names(index)
     aliases = _acronyms(index)
-    for number in range(len(index.spans)):
+    for number in index.numbers():
         _context_votes(index, number)
     aliases += _surnames(index)
     return index, aliases
@@ -304,9 +335,9 @@ def _split_joined_names(index: MentionIndex) -> None:
     joins its short form back.)"""
     doc = index.doc
     counts: dict[str, int] = defaultdict(int)
-    for number in range(len(index.spans)):
+    for number in index.numbers():
         counts[index.text(number)] += 1
-    for number in range(len(index.spans)):
+    for number in index.numbers():
         start, end = index.spans[number]
         joined = counts[doc[start:end].text]
         for cut in range(end - 1, start, -1):  # the longest left part first
@@ -326,7 +357,7 @@ def _propagate_names(index: MentionIndex) -> None:
     doc = index.doc
     matcher = PhraseMatcher(doc.vocab)
     votes_by_name: dict[str, dict[str, float]] = {}
-    for number in range(len(index.spans)):
+    for number in index.numbers():
         start, end = index.spans[number]
         name = doc[start:end].text
         if index.in_heading(doc[start].idx) or name in votes_by_name:
@@ -370,14 +401,14 @@ def _acronyms(index: MentionIndex) -> list[AliasLink]:
 def _surnames(index: MentionIndex) -> list[AliasLink]:
     """A lone surname after the full name names the same person."""
     full: dict[str, str] = {}
-    for number in range(len(index.spans)):
+    for number in index.numbers():
         name = index.text(number)
         parts = name.split()
         votes = index.votes[number]
         if len(parts) >= 2 and votes.get("Person", 0) >= max(votes.values()):
             full.setdefault(parts[-1], name)
     links = []
-    for number in range(len(index.spans)):
+    for number in index.numbers():
         name = index.text(number)
         if " " not in name and name in full:
             index.vote(number, "Person", 1.0)

@@ -97,9 +97,7 @@ class Extractor:
     def _matches(
         self, doc: Doc, index: MentionIndex
     ) -> Iterator[tuple[Rule, Token, list[Argument], list[Argument], str | None, str | None]]:
-        for match_id, token_ids in sorted(self.dependency(doc), key=lambda m: (m[1], m[0])):
-            rule = self.rules[doc.vocab.strings[match_id]]
-            nodes = {node["RIGHT_ID"]: doc[i] for node, i in zip(rule.pattern, token_ids)}
+        for rule, nodes in self._dependency_matches(doc):
             trigger = nodes["trigger"]
             subjects = _arguments(index, rule.subject, nodes, trigger)
             objects = _arguments(index, rule.object, nodes, trigger) if rule.object else []
@@ -123,6 +121,23 @@ class Extractor:
             owners = _owner_of(index, cue_noun)
             if items and owners:
                 yield rule, cue_noun, owners, items, None, None
+
+    def _dependency_matches(self, doc: Doc) -> Iterator[tuple[Rule, dict[str, Token]]]:
+        """Each rule's matches as named nodes. For a job title with several organizations
+        below it ("VP of Product at X"), only the last one is the employer."""
+        rightmost: dict[tuple[str, int], tuple[Rule, dict[str, Token]]] = {}
+        for match_id, token_ids in sorted(self.dependency(doc), key=lambda m: (m[1], m[0])):
+            rule = self.rules[doc.vocab.strings[match_id]]
+            nodes = {node["RIGHT_ID"]: doc[i] for node, i in zip(rule.pattern, token_ids)}
+            if rule.role is None or rule.object not in nodes:
+                yield rule, nodes
+                continue
+            key = (rule.id, nodes["trigger"].i)
+            kept = rightmost.get(key)
+            if kept is None or kept[1][rule.object].i < nodes[rule.object].i:
+                rightmost[key] = (rule, nodes)
+        for _, (rule, nodes) in sorted(rightmost.items()):
+            yield rule, nodes
 
     def _build(
         self,
@@ -353,16 +368,18 @@ def _is_question(sentence: SpacySpan) -> bool:
 
 def _is_negated(trigger: Token) -> bool:
     """"is not investing", "no deal with X", "neither X nor Y has ...": no claim."""
-    negations = lexicon().set("negations")
+    negations, denials = lexicon().set("negations"), lexicon().set("denial_verbs")
     current: Token | None = trigger
     for _ in range(4):
         if current is None:
             break
+        if current is not trigger and current.lemma_.lower() in denials:
+            return True  # "X denied that it had invested"
         for child in current.children:
             if child.dep_ == "neg" or (child.dep_ in ("det", "advmod", "preconj") and child.lower_ in negations):
                 return True
-            if child.dep_ in SUBJECT_DEPS and any(g.dep_ == "preconj" and g.lower_ in negations for g in child.children):
-                return True
+            if child.dep_ in SUBJECT_DEPS and any(g.dep_ in ("preconj", "det") and g.lower_ in negations for g in child.children):
+                return True  # "Neither X nor Y has ..."
         current = current.head if current.dep_ in ("xcomp", "dobj", "pobj", "prep", "ccomp", "conj") and current.head is not current else None
     return False
 

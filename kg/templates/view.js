@@ -60,8 +60,12 @@
 
   function lineSwatch(relation) {
     const svg = svgElement("svg", { viewBox: "0 0 16 16", class: "swatch", "aria-hidden": "true" });
-    svg.append(svgElement("line", { x1: 1, y1: 8, x2: relation.symmetric ? 15 : 11, y2: 8, stroke: relation.color, "stroke-width": 2.5 }));
-    if (!relation.symmetric) svg.append(svgElement("polygon", { points: "10,4 15.5,8 10,12", fill: relation.color }));
+    const end = relation.symmetric ? 15 : 11;
+    const line = { x1: 1, y1: 8, x2: end, y2: 8, stroke: relation.color, "stroke-width": 2.5 };
+    svg.append(svgElement("line", line));
+    if (!relation.symmetric) {
+      svg.append(svgElement("polygon", { points: "10,4 15.5,8 10,12", fill: relation.color }));
+    }
     return svg;
   }
 
@@ -75,9 +79,10 @@
 
   function sourceLink(source) {
     // href is a percent-encoded path relative to the page, made by the Python side.
+    const properties = { title: source.id };
     return source.href
-      ? h("a", { href: source.href, target: "_blank", rel: "noopener", title: source.id }, sourceName(source))
-      : h("span", { title: source.id }, sourceName(source));
+      ? h("a", { ...properties, href: source.href, target: "_blank", rel: "noopener" }, sourceName(source))
+      : h("span", properties, sourceName(source));
   }
 
   // --- filters -------------------------------------------------------------------------------
@@ -95,7 +100,8 @@
   }
 
   function edgePasses(edge) {
-    if (!state.relations.has(edge.relation) || !nodePasses(edge.from) || !nodePasses(edge.to)) return false;
+    if (!state.relations.has(edge.relation)) return false;
+    if (!nodePasses(edge.from) || !nodePasses(edge.to)) return false;
     const passing = edge.claims.filter(claimPasses);
     if (edge.claims.length > 0 && passing.length === 0) return false;
     return !state.hideSingleSource || new Set(passing.map((claim) => claim.source)).size > 1;
@@ -113,7 +119,11 @@
       y: node.y,
       size: node.size,
       shape: type.shape,
-      color: { background: type.color, border: type.color, highlight: { background: type.color, border: "#1f2328" } },
+      color: {
+        background: type.color,
+        border: type.color,
+        highlight: { background: type.color, border: "#1f2328" },
+      },
     };
   }
 
@@ -125,7 +135,8 @@
     const notes = [formatCount(edge.sourceCount, "source", "sources")];
     if (edge.hedged) notes.push("hedged");
     if (edge.disputed) notes.push("disputed");
-    return `${data.nodes[edge.from].label} ${relation.label} ${data.nodes[edge.to].label} (${notes.join(", ")})`;
+    const [from, to] = [data.nodes[edge.from].label, data.nodes[edge.to].label];
+    return `${from} ${relation.label} ${to} (${notes.join(", ")})`;
   }
 
   function visEdge(edge) {
@@ -144,14 +155,20 @@
     };
   }
 
-  const nodeView = new vis.DataView(new vis.DataSet(data.nodes.map(visNode)), { filter: (item) => nodePasses(item.id) });
-  const edgeView = new vis.DataView(new vis.DataSet(data.edges.map(visEdge)), { filter: (item) => edgePasses(data.edges[item.id]) });
+  // Filtered views over all nodes and edges: a filter change is a refresh, never a rebuild.
+  const nodeView = new vis.DataView(new vis.DataSet(data.nodes.map(visNode)), {
+    filter: (item) => nodePasses(item.id),
+  });
+  const edgeView = new vis.DataView(new vis.DataSet(data.edges.map(visEdge)), {
+    filter: (item) => edgePasses(data.edges[item.id]),
+  });
+  const font = { face: "system-ui, sans-serif", strokeWidth: 3, strokeColor: "#ffffff" };
   const network = new vis.Network(document.getElementById("network"), { nodes: nodeView, edges: edgeView }, {
     // Positions come from the Python layout: no physics, so the page appears at once.
     physics: false,
     interaction: { hover: true, tooltipDelay: 200, hideEdgesOnDrag: data.edges.length > 1000 },
-    nodes: { borderWidth: 1, font: { size: 14, face: "system-ui, sans-serif", strokeWidth: 3, strokeColor: "#ffffff" } },
-    edges: { smooth: false, selectionWidth: 1.5, font: { size: 11, face: "system-ui, sans-serif", align: "middle", strokeWidth: 3, strokeColor: "#ffffff" } },
+    nodes: { borderWidth: 1, font: { ...font, size: 14 } },
+    edges: { smooth: false, selectionWidth: 1.5, font: { ...font, size: 11, align: "middle" } },
   });
 
   function refresh() {
@@ -166,9 +183,12 @@
     const showAll = document.getElementById("show-all");
     showAll.hidden = hidden === 0;
     showAll.textContent = `Show all ${formatCount(data.nodes.length, "entity", "entities")}`;
+    const entities = formatCount(data.nodes.length, "entity", "entities");
     status.textContent = hidden === 0
-      ? `Showing ${formatCount(nodeView.length, "entity", "entities")} and ${formatCount(edgeView.length, "fact", "facts")} that pass the filters.`
-      : `Showing ${numberFormat.format(state.revealed.size)} of ${formatCount(data.nodes.length, "entity", "entities")}, the most central first; double-click an entity to show its neighbours.`;
+      ? `Showing ${formatCount(nodeView.length, "entity", "entities")} and `
+        + `${formatCount(edgeView.length, "fact", "facts")} that pass the filters.`
+      : `Showing ${numberFormat.format(state.revealed.size)} of ${entities}, the most central first; `
+        + "double-click an entity to show its neighbours.";
   }
 
   function focusNode(id) {
@@ -219,12 +239,14 @@
   function showHint() {
     setDetails(
       h("h2", {}, "Details"),
-      h("p", { className: "hint" }, "Click an entity to see what is known about it, or a fact to read the sentences that state it."),
+      h("p", { className: "hint" },
+        "Click an entity to see what is known about it, or a fact to read the sentences that state it."),
     );
   }
 
   function nodeButton(id) {
-    return h("button", { type: "button", className: "link-button", onclick: () => focusNode(id) }, data.nodes[id].label);
+    const properties = { type: "button", className: "link-button", onclick: () => focusNode(id) };
+    return h("button", properties, data.nodes[id].label);
   }
 
   function typeBadge(node) {
@@ -235,7 +257,9 @@
   function definitions(pairs) {
     const list = h("dl", { className: "facts" });
     for (const [term, value] of pairs) {
-      if (value !== null && value !== undefined && value !== "") list.append(h("dt", {}, term), h("dd", {}, value));
+      if (value !== null && value !== undefined && value !== "") {
+        list.append(h("dt", {}, term), h("dd", {}, value));
+      }
     }
     return list;
   }
@@ -246,20 +270,28 @@
     const relation = relationById.get(edge.relation);
     const outgoing = edge.from === id || relation.symmetric;
     const other = edge.from === id ? edge.to : edge.from;
-    const relationButton = h("button", { type: "button", className: "link-button relation-name", title: "Show the claims", onclick: () => focusEdge(edge.id) }, relation.label);
-    const row = h("li", { className: edgePasses(edge) ? "fact-row" : "fact-row filtered-out" }, lineSwatch(relation));
+    const relationButton = h("button", {
+      type: "button",
+      className: "link-button relation-name",
+      title: "Show the claims",
+      onclick: () => focusEdge(edge.id),
+    }, relation.label);
+    const className = edgePasses(edge) ? "fact-row" : "fact-row filtered-out";
+    const row = h("li", { className }, lineSwatch(relation));
     if (outgoing) row.append(relationButton, nodeButton(other));
     else row.append(nodeButton(other), relationButton, h("span", {}, data.nodes[id].label));
     row.append(h("span", { className: "muted" }, formatCount(edge.sourceCount, "source", "sources")));
-    if (edge.disputed) row.append(h("span", { className: "warning", title: "sources disagree on a detail" }, "⚠"));
+    if (edge.disputed) {
+      row.append(h("span", { className: "warning", title: "sources disagree on a detail" }, "⚠"));
+    }
     return row;
   }
 
   function showNode(id) {
     const node = data.nodes[id];
-    const wikidata = node.wikidata.length > 0
-      ? h("span", {}, ...node.wikidata.map((link) => h("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, link.split("/").pop())))
-      : null;
+    const wikidataLink = (link) =>
+      h("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, link.split("/").pop());
+    const wikidata = node.wikidata.length > 0 ? h("span", {}, ...node.wikidata.map(wikidataLink)) : null;
     const facts = edgesByNode[id];
     setDetails(
       h("h2", { className: "title" }, node.label),
@@ -276,7 +308,8 @@
         ? h("ul", { className: "plain" }, ...facts.map((edge) => factRow(edge, id)))
         : h("p", { className: "muted" }, "No facts about this entity."),
       h("h3", {}, `Mentioned in (${node.sources.length})`),
-      h("ul", { className: "plain" }, ...node.sources.map((index) => h("li", {}, sourceLink(data.sources[index])))),
+      h("ul", { className: "plain" },
+        ...node.sources.map((index) => h("li", {}, sourceLink(data.sources[index])))),
     );
   }
 
@@ -286,11 +319,14 @@
     const block = h("blockquote", {});
     let at = 0;
     for (const [start, end, role] of evidence.highlights) {
-      block.append(characters.slice(at, start).join(""), h("mark", { className: role }, characters.slice(start, end).join("")));
+      const name = characters.slice(start, end).join("");
+      block.append(characters.slice(at, start).join(""), h("mark", { className: role }, name));
       at = end;
     }
     block.append(characters.slice(at).join(""));
-    const where = evidence.start === null ? null : h("div", { className: "muted" }, `characters ${evidence.start}–${evidence.end} of the source`);
+    const where = evidence.start === null
+      ? null
+      : h("div", { className: "muted" }, `characters ${evidence.start}–${evidence.end} of the source`);
     return h("div", {}, block, where);
   }
 
@@ -300,10 +336,16 @@
   }
 
   function claimCard(claim) {
-    const card = h("article", { className: ["claim", claim.disputed ? "disputed" : "", claimPasses(claim) ? "" : "filtered-out"].join(" ") });
-    const patterns = new Set([...claim.patterns, ...claim.evidence.map((evidence) => evidence.pattern).filter(Boolean)]);
+    const classes = ["claim"];
+    if (claim.disputed) classes.push("disputed");
+    if (!claimPasses(claim)) classes.push("filtered-out");
+    const card = h("article", { className: classes.join(" ") });
+    const patterns = new Set([...claim.patterns, ...claim.evidence.map((evidence) => evidence.pattern)]);
+    patterns.delete(null);
     card.append(
-      claim.source === null ? h("p", { className: "muted" }, "No source recorded.") : h("div", {}, sourceLink(data.sources[claim.source])),
+      claim.source === null
+        ? h("p", { className: "muted" }, "No source recorded.")
+        : h("div", {}, sourceLink(data.sources[claim.source])),
       ...claim.evidence.map(quote),
       definitions([
         ["Confidence", claim.confidence === null ? null : claim.confidence.toFixed(2)],
@@ -325,11 +367,15 @@
     const badges = [h("span", { className: "badge" }, lineSwatch(relation), relation.label)];
     if (edge.hedged) badges.push(h("span", { className: "badge" }, "hedged"));
     if (edge.disputed) badges.push(h("span", { className: "badge alert" }, "⚠ disputed"));
+    const arrow = relation.symmetric ? "↔" : "→";
+    const claims = formatCount(edge.claims.length, "claim", "claims");
     setDetails(
-      h("h2", { className: "title" }, nodeButton(edge.from), ` ${relation.symmetric ? "↔" : "→"} `, nodeButton(edge.to)),
+      h("h2", { className: "title" }, nodeButton(edge.from), ` ${arrow} `, nodeButton(edge.to)),
       ...badges,
-      h("h3", {}, `${formatCount(edge.claims.length, "claim", "claims")} from ${formatCount(edge.sourceCount, "source", "sources")}`),
-      h("p", { className: "muted" }, h("mark", { className: "subject" }, data.nodes[edge.from].label), " ",
+      h("h3", {}, `${claims} from ${formatCount(edge.sourceCount, "source", "sources")}`),
+      // The key to the marks in the sentences below.
+      h("p", { className: "muted" },
+        h("mark", { className: "subject" }, data.nodes[edge.from].label), " ",
         h("mark", { className: "object" }, data.nodes[edge.to].label)),
       ...edge.claims.map(claimCard),
     );
@@ -338,7 +384,8 @@
   // --- legend, filters and tools -------------------------------------------------------------
 
   function checkItem(checked, onChange, swatch, name, count) {
-    const box = h("input", { type: "checkbox", checked, onchange: (event) => onChange(event.target.checked) });
+    const onchange = (event) => onChange(event.target.checked);
+    const box = h("input", { type: "checkbox", checked, onchange });
     return h("li", { className: count === 0 ? "empty" : "" },
       h("label", {}, box, swatch, h("span", { className: "name", title: name }, name),
         count === null ? null : h("span", { className: "count" }, numberFormat.format(count))));
@@ -355,7 +402,8 @@
   document.getElementById("type-filters").append(...data.types.map((type) =>
     checkItem(true, toggle(state.types, type.id), shapeSwatch(type), type.label, type.count)));
   document.getElementById("relation-filters").append(...data.relations.map((relation) =>
-    checkItem(true, toggle(state.relations, relation.id), lineSwatch(relation), relation.label, relation.count)));
+    checkItem(true, toggle(state.relations, relation.id), lineSwatch(relation), relation.label,
+      relation.count)));
 
   const sourceList = document.getElementById("source-filters");
   sourceList.append(...data.sources.map((source, index) =>
@@ -380,14 +428,14 @@
     refresh();
   });
 
-  // The search list offers each label; a label shared by several entities is told apart by type.
+  // The search list offers each label; a label that several entities share is told apart by
+  // the end of each one's IRI.
   const labelCounts = new Map();
   for (const node of data.nodes) labelCounts.set(node.label, (labelCounts.get(node.label) || 0) + 1);
-  const nodeByName = new Map();
-  for (const node of data.nodes) {
-    const name = labelCounts.get(node.label) > 1 ? `${node.label} (${typeById.get(node.type).label})` : node.label;
-    if (!nodeByName.has(name)) nodeByName.set(name, node.id);
-  }
+  const nodeByName = new Map(data.nodes.map((node) => [
+    labelCounts.get(node.label) > 1 ? `${node.label} (${node.iri.split("/").pop()})` : node.label,
+    node.id,
+  ]));
   const names = [...nodeByName.keys()].sort((a, b) => a.localeCompare(b));
   document.getElementById("entity-names").append(...names.map((name) => h("option", { value: name })));
 
