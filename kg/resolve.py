@@ -81,7 +81,9 @@ class _Clusters:
             return
         low, high = sorted((a, b))  # the root does not depend on the order of joins
         self.parent[high] = low
+        # Either name may end up the label; the other is the alias this rule joined.
         self.reason.setdefault(alias, rule)
+        self.reason.setdefault(key, rule)
 
     def _kept_apart(self, a: str, b: str) -> bool:
         members_a = {k for k in self.parent if self.find(k) == a}

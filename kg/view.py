@@ -36,9 +36,6 @@ Json = dict[str, Any]
 # Larger graphs open on their most central entities only; the rest is one click away.
 INITIAL_NODE_LIMIT = 300
 LAYOUT_SEED = 7
-# spring_layout switches to a SciPy-only solver from this many nodes on, and SciPy is not a
-# dependency; bigger components are laid out with ForceAtlas2, which needs NumPy only.
-SPRING_LAYOUT_LIMIT = 500
 NODE_SPACING_PX = 150.0  # a component of n nodes gets a radius of NODE_SPACING_PX * sqrt(n)
 COMPONENT_GAP_PX = 160.0
 MIN_NODE_SIZE, MAX_NODE_SIZE = 8.0, 32.0
@@ -423,31 +420,13 @@ def _directed_links(edges: list[Json]) -> list[tuple[int, int]]:
     return links
 
 
-def _pagerank(
-    node_count: int, links: list[tuple[int, int]], damping: float = 0.85
-) -> list[float]:
-    """PageRank by power iteration over directed links.
-
-    networkx.pagerank needs SciPy, which is not a dependency; this is the same computation
-    (uniform teleport, the rank of nodes without out-links spread evenly), run until the
-    ranks move by less than 1e-10 per node.
-    """
-    if node_count == 0:
-        return []
-    out_degree = [0] * node_count
-    for source, _ in links:
-        out_degree[source] += 1
-    rank = [1.0 / node_count] * node_count
-    for _ in range(200):
-        dangling = sum(rank[index] for index in range(node_count) if out_degree[index] == 0)
-        updated = [(1.0 - damping + damping * dangling) / node_count] * node_count
-        for source, to in links:
-            updated[to] += damping * rank[source] / out_degree[source]
-        change = sum(abs(new - old) for new, old in zip(updated, rank))
-        rank = updated
-        if change < node_count * 1e-10:
-            break
-    return rank
+def _pagerank(node_count: int, links: list[tuple[int, int]]) -> list[float]:
+    """PageRank of each node over the facts as directed links (networkx, SciPy backend)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(node_count))
+    graph.add_edges_from(links)
+    ranks = nx.pagerank(graph) if node_count else {}
+    return [ranks[index] for index in range(node_count)]
 
 
 def _layout(node_count: int, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -471,11 +450,7 @@ def _component_layout(
     subgraph.add_nodes_from(component)
     subgraph.add_edges_from(sorted(tuple(sorted(link)) for link in graph.edges(component)))
     radius = NODE_SPACING_PX * math.sqrt(len(component))
-    if len(component) < SPRING_LAYOUT_LIMIT:
-        positions = nx.spring_layout(subgraph, seed=LAYOUT_SEED, method="force", scale=radius)
-    else:
-        spread_out = nx.forceatlas2_layout(subgraph, seed=LAYOUT_SEED)
-        positions = nx.rescale_layout_dict(spread_out, scale=radius)
+    positions = nx.spring_layout(subgraph, seed=LAYOUT_SEED, scale=radius)
     return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
 
 

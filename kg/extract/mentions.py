@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -229,7 +229,7 @@ def _context_votes(index: MentionIndex, number: int) -> None:
         if root.dep_ in ("compound", "nmod", "amod") and lemma in products:
             index.vote(number, "Product", CONTEXT_WEIGHT)  # "the X video generation model"
         elif root.dep_ in ("compound", "nmod") and lemma in words.set("unit_nouns"):
-            index.vote(number, "Organization", 2.0)  # "its X division" (not "a Hollywood studio")
+            index.vote(number, "Organization", 2.0)  # "its X division" (not "a Paris studio")
         elif root.dep_ == "appos" and lemma in org_nouns:
             index.vote(number, "Organization", 2.0)
             index.descriptors[number].add(lemma)
@@ -400,12 +400,13 @@ def _acronyms(index: MentionIndex) -> list[AliasLink]:
 
 def _surnames(index: MentionIndex) -> list[AliasLink]:
     """A lone surname after the full name names the same person."""
-    full: dict[str, str] = {}
+    votes_by_name: dict[str, Counter[str]] = defaultdict(Counter)
     for number in index.numbers():
-        name = index.text(number)
+        votes_by_name[index.text(number)].update(index.votes[number])
+    full: dict[str, str] = {}
+    for name, votes in sorted(votes_by_name.items()):
         parts = name.split()
-        votes = index.votes[number]
-        if len(parts) >= 2 and votes.get("Person", 0) >= max(votes.values()):
+        if len(parts) >= 2 and votes["Person"] > 0 and votes["Person"] >= max(votes.values()):
             full.setdefault(parts[-1], name)
     links = []
     for number in index.numbers():
