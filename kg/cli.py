@@ -80,6 +80,24 @@ def _view(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _eval(args: argparse.Namespace) -> int:
+    from rdflib import Dataset
+
+    from kg import evaluate
+
+    graph_file = args.graph / "graph.ttl" if args.graph.is_dir() else args.graph
+    try:
+        gold = evaluate.load_gold(args.gold)
+        dataset = Dataset(default_union=True)
+        dataset.parse(graph_file, format="trig" if graph_file.suffix == ".trig" else None)
+    except (OSError, ValueError, SyntaxError) as error:
+        print(f"kg eval: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    result = evaluate.score(dataset, gold, skip_implicit=args.skip_implicit)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else evaluate.report(result))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="kg", description="Build a knowledge graph from news articles, with the source of every fact.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -100,6 +118,13 @@ def parser() -> argparse.ArgumentParser:
     view.add_argument("-o", "--output", type=Path, help="the page to write (default: beside the graph)")
     view.add_argument("--title", default="newskg graph")
     view.set_defaults(run=_view)
+
+    evaluation = commands.add_parser("eval", help="score a built graph against gold annotations (JSON Lines)")
+    evaluation.add_argument("gold", type=Path, help="gold annotations, one JSON document per line (see README)")
+    evaluation.add_argument("--graph", type=Path, default=Path("output"), help="a graph file or a build folder (default: output/)")
+    evaluation.add_argument("--skip-implicit", action="store_true", help="leave out gold relations marked implicit")
+    evaluation.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluation.set_defaults(run=_eval)
     return root
 
 

@@ -170,7 +170,7 @@ def _pieces(span: SpacySpan, names: frozenset[str]) -> Iterator[tuple[int, int, 
     doc = span.doc
     for token in span:
         possessive = token.text in POSSESSIVE and doc[start : token.i].text in names
-        if token.is_space or possessive or (token.lower_ in breakers and token.is_lower):
+        if token.is_space or possessive or (token.lower_ in breakers and not token.is_upper):
             if token.i > start:
                 yield start, token.i, owned
             start, owned = token.i + 1, possessive
@@ -206,6 +206,8 @@ def _shape_votes(doc: Doc, start: int, end: int) -> dict[str, float]:
         votes["Organization"] += 1.25  # "NovaCorp", "ACME", "AFL-CIO": not how people are named
     if re.search(r"\d+(\.\d+)+$|\bv\d+$", text):
         votes["Product"] += SHAPE_WEIGHT  # version numbers
+    elif len(tokens) > 1 and tokens[-1].like_num and tokens[0].text[:1].isupper():
+        votes["Product"] += 1.25  # "Nimbus 3", "Model 700": people's names never end in a number
     return votes
 
 

@@ -17,7 +17,7 @@ from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Span as SpacySpan, Token
 from spacy.vocab import Vocab
 
-from kg.extract.mentions import CONTEXT_WEIGHT, MentionIndex, clean_bounds, is_clean_name, list_items
+from kg.extract.mentions import ACRONYM, CAMEL_CASE, CONTEXT_WEIGHT, MentionIndex, clean_bounds, is_clean_name, list_items
 from kg.extract.rules import Rule, lexicon, rules
 from kg.types import Details, RelationMention, Span
 
@@ -250,8 +250,11 @@ def resolve(index: MentionIndex, token: Token, depth: int = 0) -> list[Argument]
         if antecedent is not None:
             found.append(Argument(antecedent, True))
     elif token.pos_ in ("NOUN", "PROPN"):
+        descriptors = words.set("descriptor_nouns")
         for child in token.children:
-            if child.dep_ in ("appos", "compound", "nmod") and index.at(child) is not None:
+            # "the studio X" and "the X website" name X; "X students" does not.
+            named = child.dep_ == "appos" or (child.dep_ == "compound" and token.lemma_.lower() in descriptors)
+            if named and index.at(child) is not None:
                 found.append(Argument(index.at(child), False))  # type: ignore[arg-type]
                 break
         else:
@@ -308,10 +311,13 @@ def _antecedent(index: MentionIndex, token: Token) -> int | None:
             if subject is not None and subject.lower_ not in PRONOUNS:
                 for argument in resolve(index, subject, 3):
                     return argument.mention
-    for number in _preceding(index, token):
-        if _is_organization_like(index, number):
-            return number
-    return None
+    preceding = [n for n in _preceding(index, token) if _is_organization_like(index, n)]
+    # The latest organization that was a sentence's subject before the nearest one: "X
+    # bought Y. In 2004 it bought Z" means X bought Z.
+    subjects = [n for n in preceding if index.root(n).dep_ in ("nsubj", "nsubjpass") and index.root(n).sent.start >= token.sent.start - 60]
+    if subjects:
+        return subjects[0]
+    return preceding[0] if preceding else None
 
 
 def _described(index: MentionIndex, token: Token) -> int | None:
@@ -498,6 +504,8 @@ def _name_around(index: MentionIndex, token: Token) -> int | None:
     start, end = clean_bounds(token.doc, start, token.i + 1)
     if not is_clean_name(token.doc, start, end):
         return None
+    if end - start == 1 and not (CAMEL_CASE.fullmatch(token.text) or ACRONYM.fullmatch(token.text) or any(c.isdigit() for c in token.text)):
+        return None  # a lone capitalised word the tagger passed over: "Secretary of State"
     return index.add(start, end, {})
 
 
