@@ -47,6 +47,9 @@ CASES: list[tuple[str, str, set[Fact]]] = [
     ("invest-received", "Tailspin Toys received an investment of $3 million from Adventure Works Capital.", {("Adventure Works Capital", "investsIn", "Tailspin Toys")}),
     ("invest-backed-by", "Proseware Inc., backed by Woodgrove Bank, opened an office in Denver.", {("Woodgrove Bank", "investsIn", "Proseware Inc.")}),
     ("invest-made", "Fourth Coffee said it has made an investment in Wide World Importers.", {("Fourth Coffee", "investsIn", "Wide World Importers")}),
+    ("invest-backing", "Tailspin Holdings is backing Litware Inc. with a direct investment.", {("Tailspin Holdings", "investsIn", "Litware Inc.")}),
+    ("deal-includes-investment", "Woodgrove Bank has entered into a partnership with Coho Winery. The deal involves an investment of $8 million.",
+     {("Woodgrove Bank", "investsIn", "Coho Winery")}),
     # partnersWith: verb, noun, pair, between
     ("partner-verb", "Litware Inc. partnered with Trey Research to build battery packs.", {("Litware Inc.", "partnersWith", "Trey Research")}),
     ("partner-noun", "Alpine Ski House has entered into a partnership with Coho Winery to sell gift cards.", {("Alpine Ski House", "partnersWith", "Coho Winery")}),
@@ -100,6 +103,20 @@ def test_hedged_statements_are_marked(build_texts: BuildTexts) -> None:
 def test_the_outlet_a_sentence_credits_is_reported_by(build_texts: BuildTexts) -> None:
     graph = build_texts(doc="Contoso Ventures invested $5 million in Litware Inc., according to The Daily Ledger.")
     assert claim_details(graph, "investsIn") == {"amount": "5000000.0", "currency": "USD", "reportedBy": "The Daily Ledger"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Daily Ledger reported that Contoso Ventures invested $5 million in Litware Inc.",
+        "Reports from The Daily Ledger indicate that Contoso Ventures invested $5 million in Litware Inc.",
+        "Contoso Ventures invested $5 million in Litware Inc., a spokesman told The Daily Ledger.",
+    ],
+    ids=["x-reported", "reports-from-x", "told-x"],
+)
+def test_every_way_of_crediting_an_outlet_sets_reported_by(build_texts: BuildTexts, text: str) -> None:
+    assert claim_details(build_texts(doc=text), "investsIn").get("reportedBy") == "The Daily Ledger"
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span as SpacySpan, Token
 from spacy.vocab import Vocab
 
 from kg.extract.mentions import ACRONYM, CAMEL_CASE, CONTEXT_WEIGHT, MentionIndex, clean_bounds, is_clean_name, list_items
-from kg.extract.rules import Rule, lexicon, rules
+from kg.extract.rules import PARTNERS, Rule, lexicon, rules
 from kg.types import Details, RelationMention, Span
 
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
@@ -81,11 +81,20 @@ class Extractor:
         # sentence states no relation.
         outlets = {sentence.start: _credited_outlets(index, sentence) for sentence in doc.sents}
         found: dict[tuple[int, str, int | str, int], RelationMention] = {}
-        for rule, trigger, subjects, objects, literal, role in self._matches(doc, index):
+        latest_partners: tuple[Argument, Argument] | None = None  # for "the deal includes ..."
+        for rule, trigger, subjects, objects, literal, role in sorted(self._matches(doc, index), key=lambda m: (m[1].i, m[0].id)):
             sentence = trigger.sent
             if _is_question(sentence) or _is_negated(trigger):
                 continue
-            for relation_mention in self._build(doc, index, rule, trigger, subjects, objects, literal, role, outlets[sentence.start]):
+            if rule.subject == PARTNERS:
+                if latest_partners is None:
+                    continue
+                subjects = [Argument(latest_partners[0].mention, inferred=True)]
+                objects = [Argument(latest_partners[1].mention, inferred=True)]
+            pairs = _pairs(rule, subjects, objects, literal)
+            if rule.relation == "partnersWith" and pairs and pairs[0][1] is not None:
+                latest_partners = (pairs[0][0], pairs[0][1])
+            for relation_mention in self._build(doc, index, rule, trigger, pairs, literal, role, outlets[sentence.start]):
                 subject = relation_mention.subject.span.start
                 target = relation_mention.object.span.start if relation_mention.object else relation_mention.literal or ""
                 key = (subject, rule.relation, target, sentence.start)
@@ -145,20 +154,11 @@ class Extractor:
         index: MentionIndex,
         rule: Rule,
         trigger: Token,
-        subjects: list[Argument],
-        objects: list[Argument],
+        pairs: list[tuple[Argument, Argument | None]],
         literal: str | None,
         role: str | None,
         outlets: list[int],
     ) -> Iterator[RelationMention]:
-        if rule.pairs:
-            pairs = [(a, b) for i, a in enumerate(subjects) for b in subjects[i + 1 :]]
-            if objects:
-                pairs += [(a, b) for a in subjects for b in objects]
-        elif rule.literal:
-            pairs = [(subject, None) for subject in subjects] if literal else []
-        else:
-            pairs = [(subject, target) for subject in subjects for target in objects]
         if not pairs:
             return
         sentence = trigger.sent
@@ -196,6 +196,16 @@ class Extractor:
             )
 
 
+def _pairs(rule: Rule, subjects: list[Argument], objects: list[Argument], literal: str | None) -> list[tuple[Argument, Argument | None]]:
+    """Who relates to whom: subject x object, or among "X and Y" for rules that pair them."""
+    if rule.pairs:
+        pairs: list[tuple[Argument, Argument | None]] = [(a, b) for i, a in enumerate(subjects) for b in subjects[i + 1 :]]
+        return pairs + [(a, b) for a in subjects for b in objects]
+    if rule.literal:
+        return [(subject, None) for subject in subjects] if literal else []
+    return [(subject, target) for subject in subjects for target in objects]
+
+
 @cache
 def extractor(vocab: Vocab) -> Extractor:
     return Extractor(vocab)
@@ -205,7 +215,7 @@ def extractor(vocab: Vocab) -> Extractor:
 
 
 def _arguments(index: MentionIndex, source: str | None, nodes: dict[str, Token], trigger: Token) -> list[Argument]:
-    if source is None:
+    if source is None or source == PARTNERS:
         return []
     if source == "clause":
         subject = clause_subject(trigger)

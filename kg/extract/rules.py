@@ -15,7 +15,10 @@ from typing import Any
 from kg.vocab import RELATIONS, data_file
 
 RULE_KINDS = ("dependency", "list")
-ARGUMENT_SOURCES = ("clause",)  # besides a node name of the pattern
+# Besides a node of the pattern, an argument can be the subject of the trigger's clause, or
+# (subject only) the two sides of the latest partnership the document stated, in that order.
+PARTNERS = "latest-partners"
+ARGUMENT_SOURCES = ("clause", PARTNERS)
 
 
 class RuleError(ValueError):
