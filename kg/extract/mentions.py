@@ -49,6 +49,7 @@ class MentionIndex:
 
     doc: Doc
     doc_id: str
+    text_of_doc: str  # Doc.text, which spaCy rebuilds on every access
     headings: list[tuple[int, int]]
     by_start: dict[int, int] = field(default_factory=dict)  # token index -> mention number
     spans: list[tuple[int, int]] = field(default_factory=list)  # token spans, end exclusive
@@ -104,7 +105,7 @@ class MentionIndex:
 
     def text(self, number: int) -> str:
         start, end = self.char_span(number)
-        return self.doc.text[start:end]
+        return self.text_of_doc[start:end]
 
     def char_span(self, number: int) -> tuple[int, int]:
         start, end = self.spans[number]
@@ -124,7 +125,7 @@ class MentionIndex:
 
     def mention(self, number: int) -> Mention:
         start, end = self.char_span(number)
-        text = self.doc.text[start:end]
+        text = self.text_of_doc[start:end]
         votes = tuple(sorted((kind, round(weight, 3)) for kind, weight in self.votes[number].items() if weight > 0))
         return Mention(self.doc_id, Span(start, end, text), votes, self.in_heading(start), self.owners[number])
 
@@ -305,7 +306,8 @@ def find_mentions(doc: Doc, doc_id: str) -> tuple[MentionIndex, list[AliasLink]]
     """All clean, typed names of the document, and the aliases it defines."""
     words = lexicon()
     ner_types: dict[str, str] = words.words["ner_types"]
-    index = MentionIndex(doc, doc_id, heading_lines(doc.text))
+    text = doc.text
+    index = MentionIndex(doc, doc_id, text, heading_lines(text))
     tagged = [ent for ent in doc.ents if ent.label_ in ner_types]
     names = frozenset(ent.text for ent in tagged)
     for ent in tagged:
@@ -365,7 +367,7 @@ def _propagate_names(index: MentionIndex) -> None:
         if index.in_heading(doc[start].idx) or name in votes_by_name:
             continue
         votes_by_name[name] = {kind: 0.5 for kind, weight in index.votes[number].items() if weight > 0}
-        matcher.add(name, [doc[start:end].as_doc()])
+        matcher.add(name, [Doc(doc.vocab, words=[t.text for t in doc[start:end]])])
     for match_id, start, end in sorted(matcher(doc), key=lambda m: (m[1], -m[2])):
         if any(i in index.token_owner for i in range(start, end)) or not is_clean_name(doc, start, end):
             continue

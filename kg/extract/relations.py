@@ -8,10 +8,11 @@ negation, questions and the outlet the sentence credits.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Span as SpacySpan, Token
@@ -61,13 +62,21 @@ class Extractor:
     """The compiled rules, built once per spaCy vocabulary."""
 
     def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
         self.rules = {rule.id: rule for rule in rules()}
-        self.dependency = DependencyMatcher(vocab, validate=True)
         self.lists = Matcher(vocab, validate=True)
         words = lexicon()
+        # spaCy's DependencyMatcher costs time in proportion to its patterns times the
+        # tokens it reads. A rule can only match a sentence that holds every word its
+        # pattern names, so each document is matched with just the rules that can match it.
+        self.required_words: dict[str, list[frozenset[str]]] = {}
+        self.rules_by_trigger: dict[str, set[str]] = defaultdict(set)
         for rule in self.rules.values():
             if rule.kind == "dependency":
-                self.dependency.add(rule.id, [list(rule.pattern)])
+                DependencyMatcher(vocab, validate=True).add(rule.id, [list(rule.pattern)])  # fail early on a bad pattern
+                self.required_words[rule.id] = _named_words(rule)
+                for word in _trigger_words(rule):
+                    self.rules_by_trigger[word].add(rule.id)
             else:
                 nouns = sorted(words.set(rule.cue_nouns or ""))
                 patterns = [
@@ -75,6 +84,21 @@ class Extractor:
                     for cue in words.phrases("list_cues")
                 ]
                 self.lists.add(rule.id, patterns)
+
+    def _applicable_rules(self, doc: Doc) -> frozenset[str]:
+        applicable: set[str] = set()
+        for sentence in doc.sents:
+            words = {t.lemma_ for t in sentence} | {t.lower_ for t in sentence}
+            candidates = {rule_id for word in words for rule_id in self.rules_by_trigger.get(word, ())}
+            applicable.update(r for r in candidates if all(words & need for need in self.required_words[r]))
+        return frozenset(applicable)
+
+    @lru_cache(maxsize=512)  # noqa: B019 - one Extractor per vocabulary lives for the process
+    def _matcher(self, rule_ids: frozenset[str]) -> DependencyMatcher:
+        matcher = DependencyMatcher(self.vocab)
+        for rule_id in sorted(rule_ids):
+            matcher.add(rule_id, [list(self.rules[rule_id].pattern)])
+        return matcher
 
     def relations(self, doc: Doc, index: MentionIndex) -> list[RelationMention]:
         # Outlets are read in every sentence: a credited outlet is a mention even when the
@@ -135,7 +159,9 @@ class Extractor:
         """Each rule's matches as named nodes. For a job title with several organizations
         below it ("VP of Product at X"), only the last one is the employer."""
         rightmost: dict[tuple[str, int], tuple[Rule, dict[str, Token]]] = {}
-        for match_id, token_ids in sorted(self.dependency(doc), key=lambda m: (m[1], m[0])):
+        applicable = self._applicable_rules(doc)
+        matches = self._matcher(applicable)(doc) if applicable else []
+        for match_id, token_ids in sorted(matches, key=lambda m: (m[1], doc.vocab.strings[m[0]])):
             rule = self.rules[doc.vocab.strings[match_id]]
             nodes = {node["RIGHT_ID"]: doc[i] for node, i in zip(rule.pattern, token_ids)}
             if rule.role is None or rule.object not in nodes:
@@ -162,7 +188,7 @@ class Extractor:
         if not pairs:
             return
         sentence = trigger.sent
-        evidence = _evidence(doc, sentence)
+        evidence = _evidence(index.text_of_doc, sentence)
         details = _details(doc, index, rule, trigger, role)
         arguments = {a.mention for pair in pairs for a in pair if a is not None}
         reported_by = next((outlet for outlet in outlets if outlet not in arguments), None)
@@ -194,6 +220,25 @@ class Extractor:
                 details=details,
                 reported_by=index.mention(reported_by) if reported_by is not None else None,
             )
+
+
+def _named_words(rule: Rule) -> list[frozenset[str]]:
+    """For each node of a rule's pattern that names its words, the words it accepts."""
+    named = []
+    for node in rule.pattern:
+        for key in ("LEMMA", "LOWER"):
+            value = node["RIGHT_ATTRS"].get(key)
+            if value is not None:
+                named.append(frozenset(value["IN"]) if isinstance(value, dict) else frozenset({value}))
+    return named
+
+
+def _trigger_words(rule: Rule) -> set[str]:
+    """The lemmas or lower-case forms a rule's trigger node accepts (rules.py checks each
+    dependency rule names one)."""
+    attributes = next(node["RIGHT_ATTRS"] for node in rule.pattern if node["RIGHT_ID"] == "trigger")
+    value = attributes.get("LEMMA", attributes.get("LOWER"))
+    return set(value["IN"]) if isinstance(value, dict) else {value}
 
 
 def _pairs(rule: Rule, subjects: list[Argument], objects: list[Argument], literal: str | None) -> list[tuple[Argument, Argument | None]]:
@@ -519,10 +564,9 @@ def _name_around(index: MentionIndex, token: Token) -> int | None:
     return index.add(start, end, {})
 
 
-def _evidence(doc: Doc, sentence: SpacySpan) -> Span:
+def _evidence(text: str, sentence: SpacySpan) -> Span:
     """The sentence, without the whitespace around it."""
     start, end = sentence.start_char, sentence.end_char
-    text = doc.text
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

@@ -103,6 +103,9 @@ def _rule_from(record: dict[str, Any], where: str) -> Rule:
         names = {node.get("RIGHT_ID") for node in pattern}
         if not pattern or "trigger" not in names:
             raise RuleError(f"{where}: a dependency rule needs a pattern with a 'trigger' node")
+        trigger = next(node.get("RIGHT_ATTRS", {}) for node in pattern if node.get("RIGHT_ID") == "trigger")
+        if not {"LEMMA", "LOWER"} & set(trigger):
+            raise RuleError(f"{where}: the 'trigger' node must name its words (LEMMA or LOWER)")
         for role in ("subject", "object", "literal", "role"):
             value = record.get(role)
             if value is not None and value not in names and value not in ARGUMENT_SOURCES:
