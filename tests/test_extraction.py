@@ -145,3 +145,12 @@ def test_negations_and_questions_yield_no_claim(build_texts: BuildTexts, text: s
 def test_it_and_the_company_resolve_to_the_entity_meant(build_texts: BuildTexts) -> None:
     graph = build_texts(doc="Fourth Coffee announced on Monday that it invested $9 million in Coho Winery.")
     assert ("Fourth Coffee", "investsIn", "Coho Winery") in facts(graph)
+
+
+@pytest.mark.slow
+def test_a_description_pointing_back_resolves_to_the_entity_described(build_texts: BuildTexts) -> None:
+    text = (
+        "Contoso Pictures, an independent film studio, opened a lab in Denver last spring. "
+        "Analysts expect growth. The studio has invested $5 million in Litware Inc., a software maker."
+    )
+    assert ("Contoso Pictures", "investsIn", "Litware Inc.") in facts(build_texts(doc=text))
