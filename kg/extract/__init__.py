@@ -13,14 +13,18 @@ from kg.extract.relations import extractor
 from kg.types import Document, DocumentExtraction, Span
 
 
-def extract(document: Document, doc: Doc) -> DocumentExtraction:
-    """Mentions, relations and aliases of one document, offsets into ``document.text``."""
-    index, aliases = find_mentions(doc, document.id)
-    relations = extractor(doc.vocab).relations(doc, index)
-    mentions = tuple(index.mention(number) for number in index.live())
+def extract(document: Document, pieces: list[tuple[int, Doc]]) -> DocumentExtraction:
+    """Mentions, relations and aliases of one document, parsed in pieces that start at the
+    given offsets; every offset is into ``document.text``."""
+    mentions, relations, aliases = [], [], []
+    for offset, doc in pieces:
+        index, piece_aliases = find_mentions(doc, document.id, offset)
+        relations += extractor(doc.vocab).relations(doc, index)
+        mentions += [index.mention(number) for number in index.live()]
+        aliases += piece_aliases
     # The parse ran on the analysed text (markup blanked); quotes come from the text as read.
-    relations = tuple(
+    quoted = tuple(
         replace(relation, evidence=Span(relation.evidence.start, relation.evidence.end, document.text[relation.evidence.start : relation.evidence.end]))
         for relation in relations
     )
-    return DocumentExtraction(document, mentions, relations, tuple(aliases))
+    return DocumentExtraction(document, tuple(mentions), quoted, tuple(aliases))

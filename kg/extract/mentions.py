@@ -51,6 +51,7 @@ class MentionIndex:
     doc_id: str
     text_of_doc: str  # Doc.text, which spaCy rebuilds on every access
     headings: list[tuple[int, int]]
+    offset: int = 0  # where this parsed piece starts in the document's text
     by_start: dict[int, int] = field(default_factory=dict)  # token index -> mention number
     spans: list[tuple[int, int]] = field(default_factory=list)  # token spans, end exclusive
     votes: list[dict[str, float]] = field(default_factory=list)
@@ -127,7 +128,8 @@ class MentionIndex:
         start, end = self.char_span(number)
         text = self.text_of_doc[start:end]
         votes = tuple(sorted((kind, round(weight, 3)) for kind, weight in self.votes[number].items() if weight > 0))
-        return Mention(self.doc_id, Span(start, end, text), votes, self.in_heading(start), self.owners[number])
+        span = Span(self.offset + start, self.offset + end, text)
+        return Mention(self.doc_id, span, votes, self.in_heading(start), self.owners[number])
 
     def numbers(self) -> Iterator[int]:
         """Every mention (one widened into another leaves an empty span behind)."""
@@ -302,12 +304,13 @@ def list_items(doc: Doc, cue_end: int, sentence_end: int) -> list[tuple[int, int
     return items
 
 
-def find_mentions(doc: Doc, doc_id: str) -> tuple[MentionIndex, list[AliasLink]]:
-    """All clean, typed names of the document, and the aliases it defines."""
+def find_mentions(doc: Doc, doc_id: str, offset: int = 0) -> tuple[MentionIndex, list[AliasLink]]:
+    """All clean, typed names of a parsed document (or piece of one, starting at
+    ``offset``), and the aliases it defines."""
     words = lexicon()
     ner_types: dict[str, str] = words.words["ner_types"]
     text = doc.text
-    index = MentionIndex(doc, doc_id, text, heading_lines(text))
+    index = MentionIndex(doc, doc_id, text, heading_lines(text), offset)
     tagged = [ent for ent in doc.ents if ent.label_ in ner_types]
     names = frozenset(ent.text for ent in tagged)
     for ent in tagged:

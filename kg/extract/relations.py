@@ -188,7 +188,7 @@ class Extractor:
         if not pairs:
             return
         sentence = trigger.sent
-        evidence = _evidence(index.text_of_doc, sentence)
+        evidence = _evidence(index.text_of_doc, sentence, index.offset)
         details = _details(doc, index, rule, trigger, role)
         arguments = {a.mention for pair in pairs for a in pair if a is not None}
         reported_by = next((outlet for outlet in outlets if outlet not in arguments), None)
@@ -564,11 +564,11 @@ def _name_around(index: MentionIndex, token: Token) -> int | None:
     return index.add(start, end, {})
 
 
-def _evidence(text: str, sentence: SpacySpan) -> Span:
-    """The sentence, without the whitespace around it."""
+def _evidence(text: str, sentence: SpacySpan, offset: int) -> Span:
+    """The sentence, without the whitespace around it, in document offsets."""
     start, end = sentence.start_char, sentence.end_char
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    return Span(start, end, text[start:end])
+    return Span(offset + start, offset + end, text[start:end])
