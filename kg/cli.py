@@ -1,6 +1,6 @@
 """The ``kg`` command: argv in, one API call per command, a summary out.
 
-Exit codes: 0 ok, 1 error, 2 usage.
+Exit codes: 0 ok, 1 error, 2 usage, 3 a graph that breaks the shapes (kg build, kg validate).
 """
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from pathlib import Path
 
 from kg.vocab import DEFAULT_BASE_IRI
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
+DEFAULT_STORE = Path("output/store")
 
 
 def _build(args: argparse.Namespace) -> int:
     from kg import pipeline
     from kg.ingest import SourceError
+    from kg.validate import NonConformingGraph
 
     try:
         settings = pipeline.Settings(
@@ -33,7 +35,12 @@ def _build(args: argparse.Namespace) -> int:
             bar.close()
         for path, reason in graph.skipped:
             print(f"warning: skipped {path}: {reason}", file=sys.stderr)
-        written = graph.write(args.output)
+        written = graph.write(args.output, store_dir=args.store)
+    except NonConformingGraph as error:
+        for violation in error.violations:
+            print(violation, file=sys.stderr)
+        print(f"kg build: error: {error}; nothing written", file=sys.stderr)
+        return EXIT_INVALID
     except (pipeline.BuildError, SourceError, OSError) as error:
         print(f"kg build: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -60,10 +67,10 @@ def _progress_bar(quiet: bool):  # noqa: ANN202 - a tqdm bar or None
 def _view(args: argparse.Namespace) -> int:
     from rdflib import Dataset
 
-    from kg.export import write_atomic
+    from kg.export import GRAPH_FORMATS, write_atomic
     from kg.view import render_html
 
-    formats = {".ttl": "turtle", ".trig": "trig", ".nq": "nquads", ".nt": "nt", ".jsonld": "json-ld"}
+    formats = GRAPH_FORMATS
     fmt = formats.get(args.graph.suffix)
     if fmt is None:
         print(f"kg view: error: {args.graph}: unknown graph format (use {', '.join(formats)})", file=sys.stderr)
@@ -77,6 +84,24 @@ def _view(args: argparse.Namespace) -> int:
         print(f"kg view: error: {args.graph}: {error}", file=sys.stderr)
         return EXIT_ERROR
     print(output)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from kg import validate
+
+    try:
+        graph = validate.load(args.graph)
+    except (OSError, ValueError) as error:
+        print(f"kg validate: error: {args.graph}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    violations = validate.validate(graph)
+    for violation in violations:
+        print(violation)
+    if not validate.conforms(violations):
+        print(f"kg validate: {args.graph} does not conform to {validate.SHAPES_FILE.name} ({len(violations)} violations)", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"{args.graph} conforms to {validate.SHAPES_FILE.name} ({len(graph)} triples)")
     return EXIT_OK
 
 
@@ -98,6 +123,61 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _query(args: argparse.Namespace) -> int:
+    from kg import query, store
+
+    try:
+        text = sys.stdin.read() if args.query == "-" else query.read_query(args.query)
+        result = query.run(store.open_read_only(args.store), text)
+        output = query.render(result, args.format or ("table" if sys.stdout.isatty() else "csv"))
+    except query.QuerySyntaxError as error:
+        where = f"{args.query}: " if text != args.query and args.query != "-" else ""
+        print(f"kg query: {where}{error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (OSError, ValueError) as error:
+        print(f"kg query: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.buffer.write(output)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from kg import serve
+
+    try:
+        server = serve.SparqlServer((args.host, args.port), args.store)
+    except OSError as error:
+        print(f"kg serve: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if not server.is_loopback:
+        print(f"kg serve: warning: {server.url} is reachable from other machines", file=sys.stderr)
+    serve.serve(server, on_ready=lambda: print(f"serving {server.url} (read-only; Ctrl-C stops)", flush=True))
+    print("kg serve: stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _push(args: argparse.Namespace) -> int:
+    from kg import push
+
+    try:
+        summary = push.push(args.graph_file, args.endpoint, graph=args.graph, batch_size=args.batch_size, replace=args.replace, timeout=args.timeout)
+    except OSError as error:
+        print(f"kg push: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{summary.triples} triples in {summary.graphs} graphs ({summary.requests} requests) -> {args.endpoint}")
+    return EXIT_OK
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not positive")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="kg", description="Build a knowledge graph from news articles, with the source of every fact.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -111,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--timestamp", action="store_true", help="record the build time (output then differs per run)")
     build.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     build.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    build.add_argument("--store", type=Path, help="where to write the SPARQL store (default: OUTPUT/store/)")
     build.set_defaults(run=_build)
 
     view = commands.add_parser("view", help="render a graph file as an interactive HTML page")
@@ -119,12 +200,43 @@ def parser() -> argparse.ArgumentParser:
     view.add_argument("--title", default="newskg graph")
     view.set_defaults(run=_view)
 
+    check = commands.add_parser("validate", help="check a graph against the SHACL shapes (exit 3 when it does not conform)")
+    check.add_argument("graph", nargs="?", type=Path, default=Path("output/graph.ttl"), help="a graph written by kg build (default: output/graph.ttl)")
+    check.set_defaults(run=_validate)
+
     evaluation = commands.add_parser("eval", help="score a built graph against gold annotations (JSON Lines)")
     evaluation.add_argument("gold", type=Path, help="gold annotations, one JSON document per line (see README)")
     evaluation.add_argument("--graph", type=Path, default=Path("output"), help="a graph file or a build folder (default: output/)")
     evaluation.add_argument("--skip-implicit", action="store_true", help="leave out gold relations marked implicit")
     evaluation.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluation.set_defaults(run=_eval)
+
+    store_help = "the store kg build writes (default: output/store/)"
+    query = commands.add_parser("query", help="run a SPARQL query (SELECT, ASK, CONSTRUCT) over the graph's store")
+    query.add_argument("query", metavar="QUERY_OR_FILE", help="SPARQL text, a .rq file (see queries/), or - for standard input")
+    query.add_argument("--store", type=Path, default=DEFAULT_STORE, help=store_help)
+    query.add_argument(
+        "--format",
+        choices=("table", "csv", "tsv", "json"),
+        help="SPARQL results as an aligned table (default on a terminal), CSV (default otherwise), TSV or JSON; "
+        "CONSTRUCT results as Turtle (table), N-Triples (csv, tsv) or JSON-LD (json)",
+    )
+    query.set_defaults(run=_query)
+
+    serve = commands.add_parser("serve", help="serve the store as a read-only SPARQL endpoint over HTTP")
+    serve.add_argument("--store", type=Path, default=DEFAULT_STORE, help=store_help)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=7878, help="port to listen on (default: 7878; 0 picks a free one)")
+    serve.set_defaults(run=_serve)
+
+    push = commands.add_parser("push", help="load the graph into a triple store (SPARQL 1.1 Graph Store Protocol)")
+    push.add_argument("graph_file", metavar="GRAPH", nargs="?", type=Path, default=Path("output/graph.trig"), help="the graph to send (default: output/graph.trig)")
+    push.add_argument("--endpoint", required=True, help="the store's Graph Store Protocol URL, e.g. http://localhost:7878/store")
+    push.add_argument("--graph", metavar="IRI", help="put every triple into this named graph (default: each source's graph into the graph of the same name)")
+    push.add_argument("--batch-size", type=_positive(int), default=10_000, help="triples per request (default: 10000)")
+    push.add_argument("--replace", action="store_true", help="empty each graph in the store before loading it (PUT), instead of adding (POST)")
+    push.add_argument("--timeout", type=_positive(float), default=60.0, help="seconds to wait for each request (default: 60)")
+    push.set_defaults(run=_push)
     return root
 
 

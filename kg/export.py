@@ -7,17 +7,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from pathlib import Path
 
+import networkx as nx
 import pyoxigraph as ox
-from rdflib import RDF, XSD, Dataset, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import PROV
 from rdflib.term import Node
 
 from kg.resolve import Resolution
-from kg.types import Claim
+from kg.types import ENTITY_TYPES, Claim
+from kg.vocab import KGO, RELATIONS, data_file
+
+
+# rdflib's parser for each graph file kg build writes, by suffix (JSON-LD expands its inlined context).
+GRAPH_FORMATS = {".ttl": "turtle", ".trig": "trig", ".nq": "nquads", ".nt": "nt", ".jsonld": "json-ld"}
 
 
 def _current_umask() -> int:
@@ -112,11 +121,20 @@ def nquads(dataset: Dataset) -> bytes:
     return ox.serialize(list(_quads(dataset)), format=ox.RdfFormat.N_QUADS)
 
 
+@cache
+def json_ld_context() -> dict[str, object]:
+    """The published JSON-LD context, ``ontology/context.jsonld``: prefixes, and a term for
+    each property with its value type (IRI, decimal, integer, boolean)."""
+    context: dict[str, object] = json.loads(data_file("context.jsonld").read_text(encoding="utf-8"))["@context"]
+    return context
+
+
 def json_ld(dataset: Dataset) -> str:
-    """Compact JSON-LD with the prefixes as context; nodes and values sorted, since
-    rdflib's writer follows its store's order, which differs between runs."""
+    """Compact JSON-LD with the published context inlined (the file stands alone, offline);
+    nodes and values sorted, since rdflib's writer follows its store's order, which
+    differs between runs."""
     graph = union_graph(dataset)
-    document = json.loads(graph.serialize(format="json-ld", context=_prefixes(graph)))
+    document = json.loads(graph.serialize(format="json-ld", context=json_ld_context()))
     nodes = document.get("@graph", [])
     for node in nodes:
         for key, value in node.items():
@@ -124,6 +142,58 @@ def json_ld(dataset: Dataset) -> str:
                 value.sort(key=lambda item: json.dumps(item, sort_keys=True))
     nodes.sort(key=lambda node: node.get("@id", ""))
     return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# Characters XML 1.0 cannot hold at all, not even escaped (control characters, lone surrogates).
+XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def graphml(dataset: Dataset) -> bytes:
+    """The entity network for Gephi and Cytoscape: entities as nodes (label, type, mentions,
+    IRI), facts between two entities as edges (relation, number of sources that state it).
+    Founding dates, whose object is a literal, are a node attribute. Nodes and edges are
+    numbered in IRI order, so the same graph gives the same bytes."""
+    graph = union_graph(dataset)
+    network = nx.MultiDiGraph()
+    node_ids: dict[Node, str] = {}
+    types = {KGO[name]: name for name in ENTITY_TYPES}
+    for entity, kind in sorted(((s, types[o]) for s, o in graph.subject_objects(RDF.type) if o in types), key=lambda pair: pair[0]):
+        node_ids[entity] = f"n{len(node_ids)}"
+        mentions = graph.value(entity, KGO.mentionCount)
+        network.add_node(
+            node_ids[entity],
+            label=_xml_text(str(graph.value(entity, RDFS.label) or "")),
+            type=kind,
+            mentions=int(mentions) if mentions is not None else 0,
+            iri=str(entity),
+        )
+    sources = _sources_by_fact(graph)
+    facts = sorted(
+        (triple for relation in RELATIONS for triple in graph.triples((None, KGO[relation], None))),
+        key=lambda triple: tuple(term.n3() for term in triple),
+    )
+    for subject, predicate, target in facts:
+        relation = predicate.removeprefix(str(KGO))
+        if isinstance(target, Literal):  # several sources may give several years: keep each
+            attributes = network.nodes[node_ids[subject]]
+            attributes[relation] = "; ".join(filter(None, (attributes.get(relation), str(target))))
+        else:
+            edge = f"e{network.number_of_edges()}"
+            count = len(sources[subject, predicate, target])
+            network.add_edge(node_ids[subject], node_ids[target], key=edge, relation=relation, sources=count)
+    return ("\n".join(nx.generate_graphml(network, prettyprint=True)) + "\n").encode("utf-8")
+
+
+def _sources_by_fact(graph: Graph) -> dict[tuple[Node, Node, Node], set[Node]]:
+    sources: dict[tuple[Node, Node, Node], set[Node]] = defaultdict(set)
+    for claim in graph.subjects(RDF.type, KGO.Claim):
+        fact = (graph.value(claim, RDF.subject), graph.value(claim, RDF.predicate), graph.value(claim, RDF.object))
+        sources[fact].update(graph.objects(claim, PROV.wasDerivedFrom))  # type: ignore[index]
+    return sources
+
+
+def _xml_text(text: str) -> str:
+    return XML_INVALID.sub("\ufffd", text)
 
 
 def report(resolution: Resolution, skipped: Sequence[tuple[str, str]] = ()) -> str:
@@ -188,4 +258,5 @@ EXPORTS: dict[str, Callable[[Dataset], str | bytes]] = {
     "graph.trig": trig,
     "graph.nq": nquads,
     "graph.jsonld": json_ld,
+    "graph.graphml": graphml,
 }

@@ -6,8 +6,10 @@ its claims and their evidence).
 """
 from __future__ import annotations
 
+import datetime
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -15,7 +17,8 @@ from rdflib import OWL, RDF, RDFS, SKOS, XSD, Dataset, Graph, Literal, Namespace
 from rdflib.namespace import DCTERMS, PROV
 
 from kg import ids
-from kg.extract.rules import lexicon, rules
+from kg.extract.relations import canonical_decimal
+from kg.extract.rules import lexicon, rules, rules_fingerprint
 from kg.resolve import Resolution
 from kg.types import Claim, Document, Entity
 from kg.vocab import DEFAULT_BASE_IRI, KGO, KGR, LITERAL_RELATIONS, OA
@@ -73,7 +76,7 @@ def build_dataset(resolution: Resolution, info: BuildInfo, base_iri: str = DEFAU
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace, replace=True)
     default = dataset.default_graph
-    build = _add_build(default, iris, info)
+    build = _add_build(default, iris, info, resolution.documents)
     _add_rules(default)
     for entity in resolution.entities:
         _add_entity(default, iris, entity)
@@ -85,9 +88,15 @@ def build_dataset(resolution: Resolution, info: BuildInfo, base_iri: str = DEFAU
     return dataset
 
 
-def _add_build(graph: Graph, iris: Iris, info: BuildInfo) -> URIRef:
+def _add_build(graph: Graph, iris: Iris, info: BuildInfo, documents: Sequence[Document]) -> URIRef:
     parameters = json.dumps(dict(sorted(info.parameters.items())), sort_keys=True)
-    node = iris.build(ids.digest(info.newskg_version, info.pipeline, info.pipeline_version, parameters))
+    # The inputs, the rules and the time are part of what the build is: two builds of other
+    # articles, with edited rules or at other times are other activities, even with the
+    # same settings.
+    inputs = sorted(f"{document.id}:{ids.digest(document.text)}" for document in documents)
+    settings = (parameters, rules_fingerprint(), info.timestamp or "")
+    key = ids.digest(info.newskg_version, info.pipeline, info.pipeline_version, *settings, *inputs)
+    node = iris.build(key)
     graph.add((node, RDF.type, KGO.Build))
     graph.add((node, RDF.type, PROV.Activity))
     graph.add((node, RDFS.label, Literal(f"newskg {info.newskg_version} build")))
@@ -97,6 +106,8 @@ def _add_build(graph: Graph, iris: Iris, info: BuildInfo) -> URIRef:
     graph.add((node, KGO.parameters, Literal(parameters)))
     if info.timestamp:
         graph.add((node, PROV.endedAtTime, Literal(info.timestamp, datatype=XSD.dateTime)))
+    for document in documents:
+        graph.add((node, PROV.used, iris.source(document.id)))
     return node
 
 
@@ -107,7 +118,7 @@ def _add_rules(graph: Graph) -> None:
         graph.add((node, RDF.type, KGO.ExtractionPattern))
         graph.add((node, RDFS.label, Literal(rule.id)))
         graph.add((node, RDFS.comment, Literal(rule.description)))
-        graph.add((node, KGO.reliability, Literal(Decimal(str(rule.reliability)))))
+        graph.add((node, KGO.reliability, decimal_literal(rule.reliability)))
     for rule_id, description in sorted(lexicon().words["join_rules"].items()):
         node = KGR[rule_id]
         graph.add((node, RDF.type, KGO.ExtractionPattern))
@@ -144,14 +155,41 @@ def _add_source(graph: Graph, iris: Iris, document: Document) -> None:
     if document.title:
         graph.add((node, DCTERMS.title, Literal(document.title)))
     if document.date:
-        graph.add((node, DCTERMS.date, Literal(document.date, datatype=XSD.date)))
+        graph.add((node, DCTERMS.date, date_literal(document.date)))
+
+
+def decimal_literal(value: float | str | Decimal) -> Literal:
+    """An xsd:decimal in canonical form ("0.9", "75000000.0"): str(Decimal) can give "1E-7"
+    or "0.90", which are not canonical, and the first is not even a decimal."""
+    return Literal(canonical_decimal(Decimal(str(value))), datatype=XSD.decimal)
+
+
+YEAR = re.compile(r"\d{4}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_literal(text: str) -> Literal:
+    """An xsd:gYear ("2021") or xsd:date ("2021-03-04") when ``text`` is a real one; anything
+    else stays a plain string, which the shapes reject, rather than a false xsd:date."""
+    if YEAR.fullmatch(text):
+        return Literal(text, datatype=XSD.gYear)
+    if ISO_DATE.fullmatch(text) and _is_calendar_date(text):
+        return Literal(text, datatype=XSD.date)
+    return Literal(text)
+
+
+def _is_calendar_date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _object(iris: Iris, claim: Claim) -> URIRef | Literal:
     if claim.object is not None:
         return iris.entity(claim.object)
-    literal = claim.literal or ""
-    return Literal(literal, datatype=XSD.gYear if len(literal) == 4 else XSD.date)
+    return date_literal(claim.literal or "")
 
 
 def _fact(iris: Iris, claim: Claim) -> tuple[URIRef, URIRef, URIRef | Literal]:
@@ -161,15 +199,16 @@ def _fact(iris: Iris, claim: Claim) -> tuple[URIRef, URIRef, URIRef | Literal]:
 def _add_claim(graph: Graph, iris: Iris, claim: Claim, build: URIRef) -> None:
     node = iris.claim(claim.key)
     graph.add((node, RDF.type, KGO.Claim))
+    graph.add((node, RDF.type, PROV.Entity))
     graph.add((node, RDF.subject, iris.entity(claim.subject)))
     graph.add((node, RDF.predicate, KGO[claim.relation]))
     graph.add((node, RDF.object, _object(iris, claim)))
     graph.add((node, PROV.wasDerivedFrom, iris.source(claim.doc_id)))
     graph.add((node, PROV.wasGeneratedBy, build))
-    graph.add((node, KGO.confidence, Literal(Decimal(str(claim.confidence)))))
+    graph.add((node, KGO.confidence, decimal_literal(claim.confidence)))
     details = claim.details
     if details.amount is not None:
-        graph.add((node, KGO.amount, Literal(details.amount, datatype=XSD.decimal)))
+        graph.add((node, KGO.amount, decimal_literal(details.amount)))
         if details.currency:
             graph.add((node, KGO.currency, Literal(details.currency)))
         if details.approximate:
@@ -181,7 +220,7 @@ def _add_claim(graph: Graph, iris: Iris, claim: Claim, build: URIRef) -> None:
     if details.role:
         graph.add((node, KGO.role, Literal(details.role)))
     if details.date and claim.relation not in LITERAL_RELATIONS:
-        graph.add((node, KGO.date, Literal(details.date, datatype=XSD.gYear if len(details.date) == 4 else XSD.date)))
+        graph.add((node, KGO.date, date_literal(details.date)))
     if claim.reported_by:
         graph.add((node, KGO.reportedBy, iris.entity(claim.reported_by)))
     for other in claim.corroborated_by:

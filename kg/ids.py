@@ -2,6 +2,8 @@
 
 Local parts use only ``[a-z0-9-]`` (plus ``_`` and ``.`` for source ids), so no IRI can hold
 a space, quote, ``%``, ``|`` or backslash, which rdflib, Oxigraph and Jena treat differently.
+A key with a hash joins it with ``--``, which no slug and no kept source id contains, so
+that no name can mint the hashed key of another ("A B 1a2b3c4d" is not "a-b--1a2b3c4d").
 """
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ import unicodedata
 from collections.abc import Iterable
 
 MAX_SLUG = 60
-SAFE_SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# An absolute IRI ending in "/" or "#" with only characters no RDF tool escapes or rejects.
+BASE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=-]*[/#]")
+SAFE_SOURCE_ID = re.compile(r"(?!.*--)[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+HASH_SEPARATOR = "--"
+
+
+def is_base_iri(text: str) -> bool:
+    """Whether minted IRIs can start with ``text`` (the user's --base-iri)."""
+    return BASE_IRI.fullmatch(text) is not None
 
 
 def digest(*parts: str, length: int = 16) -> str:
@@ -28,7 +38,8 @@ def slug(name: str) -> str:
 
 def entity_keys(names: Iterable[str]) -> dict[str, str]:
     """A key for each distinct canonical name: its slug, or slug plus a short hash when the
-    slug is empty or shared with another name (so two entities never share an IRI)."""
+    slug is empty or shared with another name (so two entities never share an IRI).
+    Keys depend only on the set of names, not on their order."""
     distinct = sorted(set(names))
     by_slug: dict[str, list[str]] = {}
     for name in distinct:
@@ -39,7 +50,7 @@ def entity_keys(names: Iterable[str]) -> dict[str, str]:
             if base and len(group) == 1:
                 keys[name] = base
             else:
-                keys[name] = f"{base}-{digest(name, length=8)}" if base else f"e-{digest(name, length=12)}"
+                keys[name] = f"{base or 'e'}{HASH_SEPARATOR}{digest(name, length=8 if base else 12)}"
     return keys
 
 
@@ -47,8 +58,7 @@ def source_key(document_id: str) -> str:
     """The document id itself when it is IRI-safe, else its slug plus a short hash."""
     if SAFE_SOURCE_ID.fullmatch(document_id):
         return document_id
-    base = slug(document_id) or "source"
-    return f"{base}-{digest(document_id, length=8)}"
+    return f"{slug(document_id) or 'source'}{HASH_SEPARATOR}{digest(document_id, length=8)}"
 
 
 def claim_key(subject: str, relation: str, target: str, document_id: str) -> str:

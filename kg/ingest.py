@@ -8,11 +8,13 @@ length in which markup is overwritten with whitespace, so any offset found in
 from __future__ import annotations
 
 import datetime
+import gzip
 import html
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from itertools import islice
 from pathlib import Path
@@ -21,6 +23,9 @@ from typing import TypeVar
 from kg.types import Document
 
 SUPPORTED_SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+# A corpus file holds many articles, one JSON object per line.
+CORPUS = "jsonl"
+CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz")
 
 BOM = "\ufeff"
 
@@ -88,24 +93,129 @@ def _walk(folder: Path, seen_dirs: set[str]) -> Iterator[Path]:
 
 
 def _format_of(path: Path) -> str | None:
+    if path.name.lower().endswith(CORPUS_SUFFIXES):
+        return CORPUS
     return SUPPORTED_SUFFIXES.get(path.suffix.lower())
 
 
-def read_document(path: Path, *, display_path: str | None = None) -> Document:
-    """Read one article file; ``display_path`` replaces the path recorded in the graph."""
+# Files above this size are refused, naming the limit: a scraped corpus's 50 MB "article"
+# is a dump, not news, and reading it would cost memory every other file needs.
+MAX_BYTES = 20_000_000
+BINARY_SIGNATURES = {
+    b"%PDF": "a PDF file",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a ZIP archive (or a Word/Office file)",
+    b"\x1f\x8b": "a gzip archive",
+    b"\xd0\xcf\x11\xe0": "an old Office file",
+}
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """What a binary file is, when it is one: a known signature, or NUL bytes early on."""
+    for signature, kind in BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            return kind
+    return "a binary file" if b"\x00" in data[:8192] else None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input that yields no document, and why."""
+
+    path: str
+    reason: str
+
+
+def documents(paths: Iterable[Path], *, encoding: str = "utf-8", max_bytes: int = MAX_BYTES) -> Iterator[Document | Skipped]:
+    """Every article under ``paths``, streamed: files one by one, JSON Lines corpora record
+    by record. What cannot be read is reported as ``Skipped`` and the stream goes on."""
+    for path in find_sources(paths):
+        if _format_of(path) == CORPUS:
+            yield from read_corpus(path)
+            continue
+        try:
+            yield read_document(path, encoding=encoding, max_bytes=max_bytes)
+        except SourceError as error:
+            yield Skipped(path.as_posix(), str(error).removeprefix(f"{path}: "))
+
+
+def read_corpus(path: Path) -> Iterator[Document | Skipped]:
+    """A JSON Lines corpus (optionally gzipped), one article per line with ``id`` and
+    ``text`` and optional ``title``, ``date`` and ``url``; read line by line, never whole.
+    Offsets of evidence refer to each record's ``text`` as decoded from JSON."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield _corpus_record(path, number, line)
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        yield Skipped(path.as_posix(), f"cannot read the rest of the corpus ({error})")
+
+
+def _corpus_record(path: Path, number: int, line: str) -> Document | Skipped:
+    where = f"{path.as_posix()}:{number}"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return Skipped(where, f"not JSON ({error.msg} at column {error.colno})")
+    if not isinstance(record, dict) or not isinstance(record.get("id"), (str, int)) or not isinstance(record.get("text"), str):
+        return Skipped(where, "a record needs an 'id' and a 'text' string")
+    title = record.get("title") if isinstance(record.get("title"), str) else None
+    document = _build(record["text"], id=str(record["id"]), fmt="txt", path=str(record.get("url") or where), title=title or None)
+    date = _record_date(record.get("date"))
+    return replace(document, date=date) if date else document
+
+
+def _record_date(value: object) -> str | None:
+    """An ISO date from a record's date field ("2026-07-05", "26-FEB-1987 15:01:01.79")."""
+    if not isinstance(value, str):
+        return None
+    iso = re.match(r"(\d{4})-(\d{2})-(\d{2})", value)
+    if iso:
+        year, month, day = map(int, iso.groups())
+    else:
+        written = re.match(r"(\d{1,2})-([A-Za-z]{3})-(\d{4})", value)
+        if not written or written.group(2).lower() not in _MONTHS:
+            return None
+        day, month, year = int(written.group(1)), _MONTHS[written.group(2).lower()], int(written.group(3))
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def read_document(
+    path: Path, *, display_path: str | None = None, encoding: str = "utf-8", max_bytes: int = MAX_BYTES
+) -> Document:
+    """Read one article file; ``display_path`` replaces the path recorded in the graph.
+
+    Offsets always refer to the text as decoded with ``encoding``."""
     path = Path(path)
     fmt = _format_of(path)
     if fmt is None:
         expected = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise SourceError(f"{path}: unsupported file type {path.suffix!r} (expected {expected})")
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(f"{path}: {size:,} bytes is over the limit of {max_bytes:,} bytes per file (--max-bytes)")
         data = path.read_bytes()
     except OSError as err:
         raise SourceError(f"{path}: cannot read file ({err.strerror})") from err
+    kind = _binary_kind(data)
+    if kind is not None:
+        raise SourceError(f"{path}: {kind}, not text")
     try:
-        text = data.decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError as err:
-        raise SourceError(f"{path}: not valid UTF-8 at byte offset {err.start} ({err.reason})") from err
+        raise SourceError(f"{path}: not valid {encoding.upper()} at byte offset {err.start} ({err.reason}); try --encoding") from err
+    except LookupError as err:
+        raise SourceError(f"{path}: unknown encoding {encoding!r}") from err
+    if not text.strip():
+        raise SourceError(f"{path}: empty (no text)")
     shown = display_path if display_path is not None else path.as_posix()
     return _build(text, id=path.stem, fmt=fmt, path=shown, title=None)
 

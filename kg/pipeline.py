@@ -10,11 +10,13 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from kg import export, ingest, nlp
+from kg import export, ingest, nlp, store
 from kg.extract import extract
 from kg.graph import BuildInfo, build_dataset
+from kg.ids import is_base_iri
 from kg.resolve import KnownEntity, Overrides, Resolution, resolve
 from kg.types import ENTITY_TYPES, Document, DocumentExtraction
+from kg.validate import NonConformingGraph, conforms, validate
 from kg.vocab import DEFAULT_BASE_IRI
 
 Progress = Callable[[int], None]  # called with the number of documents just finished
@@ -60,10 +62,17 @@ class KnowledgeGraph:
             "triples": len(self.graph),
         }
 
-    def write(self, output: Path) -> list[Path]:
-        """Write every export into ``output``; returns the files written."""
+    def write(self, output: Path, store_dir: Path | None = None) -> list[Path]:
+        """Write every export into ``output`` and refresh the SPARQL store (``output/store``
+        unless ``store_dir`` names another folder); returns the files written.
+
+        Raises ``NonConformingGraph``, writing nothing, when the graph breaks the shapes of
+        ``ontology/shapes.ttl``: users load these files into triple stores unchecked."""
         from kg.view import render_html
 
+        violations = validate(self.graph)
+        if not conforms(violations):
+            raise NonConformingGraph(violations)
         output = Path(output)
         written = []
         for name, render in export.EXPORTS.items():
@@ -72,6 +81,7 @@ class KnowledgeGraph:
         html = render_html(self.graph, title="newskg graph", html_dir=output)
         export.write_atomic(output / "graph.html", html)
         export.write_atomic(output / "report.md", export.report(self.resolution, self.skipped))
+        store.refresh(store_dir or store.default_store(output), output / "graph.nq")
         return [*written, output / "graph.html", output / "report.md"]
 
 
@@ -87,8 +97,8 @@ def read_sources(paths: Sequence[Path], skipped: list[tuple[str, str]]) -> list[
 
 
 def extract_all(documents: Iterable[Document], settings: Settings, progress: Progress | None = None) -> Iterator[DocumentExtraction]:
-    for document, doc in nlp.parse(documents, batch_size=settings.batch_size):
-        yield extract(document, doc)
+    for document, pieces in nlp.parse(documents, batch_size=settings.batch_size):
+        yield extract(document, pieces)
         if progress is not None:
             progress(1)
 
@@ -125,6 +135,8 @@ def build(
     on_documents: Callable[[int], None] | None = None,
 ) -> KnowledgeGraph:
     """Build a graph from files and folders, and/or from texts keyed by document id."""
+    if not is_base_iri(settings.base_iri):
+        raise BuildError(f"base IRI {settings.base_iri!r} must be an absolute IRI ending in / or #, without spaces, quotes, %, <>, {{}}, | or \\")
     skipped: list[tuple[str, str]] = []
     documents = read_sources([Path(p) for p in sources], skipped) if sources else []
     documents += [ingest.document_from_text(text, id=doc_id) for doc_id, text in sorted((texts or {}).items())]

@@ -36,8 +36,11 @@ Json = dict[str, Any]
 # Larger graphs open on their most central entities only; the rest is one click away.
 INITIAL_NODE_LIMIT = 300
 LAYOUT_SEED = 7
-NODE_SPACING_PX = 150.0  # a component of n nodes gets a radius of NODE_SPACING_PX * sqrt(n)
-COMPONENT_GAP_PX = 160.0
+NODE_SPACING_PX = 100.0  # a component of n nodes gets a radius of NODE_SPACING_PX * sqrt(n)
+COMPONENT_GAP_PX = 100.0
+CHILD_SPACING_PX = 60.0  # between the entities that hang off one anchor
+GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
+PACK_ASPECT = 1.6  # width to height of the packed components: screens are wide
 MIN_NODE_SIZE, MAX_NODE_SIZE = 8.0, 32.0
 
 # The fallback type of an entity that has no kgo: entity class; the ontology's root class.
@@ -398,8 +401,8 @@ def _place(nodes: list[Json], edges: list[Json]) -> None:
     ranks = _pagerank(len(nodes), _directed_links(edges))
     lowest = min(ranks, default=0.0)
     spread = (max(ranks, default=0.0) - lowest) or 1.0
-    positions = _layout(len(nodes), [(edge["from"], edge["to"]) for edge in edges])
     by_rank = sorted(range(len(nodes)), key=lambda index: (-ranks[index], nodes[index]["iri"]))
+    positions = _layout(by_rank, [(edge["from"], edge["to"]) for edge in edges])
     shown_first = set(by_rank[:INITIAL_NODE_LIMIT])
     for index, node in enumerate(nodes):
         node["rank"] = round(ranks[index], 6)
@@ -429,16 +432,63 @@ def _pagerank(node_count: int, links: list[tuple[int, int]]) -> list[float]:
     return [ranks[index] for index in range(node_count)]
 
 
-def _layout(node_count: int, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Whole-pixel positions: each connected component laid out alone, then packed in rows."""
+def _layout(by_rank: list[int], links: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Whole-pixel positions, built outward from the most central entities.
+
+    The page opens on the ``INITIAL_NODE_LIMIT`` most central entities, so they are laid out
+    first, by force direction and as close together as their labels allow; every other entity
+    then hangs off the most central placed neighbour that reaches it, farther out. Entities
+    that none of them reaches form further blocks, laid out the same way, each below the last.
+    (Force direction over the whole graph would take minutes at 20,000 entities, and would
+    scatter the opening view over all of it.)
+    """
     graph = nx.Graph()
-    graph.add_nodes_from(range(node_count))
+    graph.add_nodes_from(by_rank)
     graph.add_edges_from(links)
+    rank_order = {node: order for order, node in enumerate(by_rank)}
+    positions: dict[int, tuple[float, float]] = {}
+    remaining, top = by_rank, 0.0
+    while remaining:
+        block = _core_layout(graph, remaining[:INITIAL_NODE_LIMIT])
+        _hang(graph, block, rank_order)
+        left, block_top, _, height = _bounds(block)
+        positions.update(
+            (node, (x - left, y - block_top + top)) for node, (x, y) in block.items()
+        )
+        top += height + COMPONENT_GAP_PX
+        remaining = [node for node in remaining if node not in positions]
+    return [(round(x), round(y)) for x, y in (positions[node] for node in range(len(by_rank)))]
+
+
+def _core_layout(graph: nx.Graph, core: list[int]) -> dict[int, tuple[float, float]]:
+    """The core entities' groups, each laid out alone by force direction, packed in rows.
+
+    Two core entities are grouped when a fact links them, or when both are linked to the same
+    entity outside the core, which will sit between them once shown.
+    """
+    core_graph = nx.Graph()
+    core_graph.add_nodes_from(sorted(core))
+    core_graph.add_edges_from(_core_links(graph, set(core)))
     components = sorted(
-        (sorted(component) for component in nx.connected_components(graph)),
+        (sorted(component) for component in nx.connected_components(core_graph)),
         key=lambda component: (-len(component), component[0]),
     )
-    return _pack([_component_layout(graph, component) for component in components], node_count)
+    return _pack([_component_layout(core_graph, component) for component in components])
+
+
+def _core_links(graph: nx.Graph, core: set[int]) -> set[tuple[int, int]]:
+    """Links between core entities: direct, or through one entity outside the core."""
+    links = {
+        (min(node, other), max(node, other))
+        for node in core
+        for other in graph[node]
+        if other in core and other != node
+    }
+    outside = sorted({other for node in core for other in graph[node] if other not in core})
+    for middle in outside:
+        ends = sorted(other for other in graph[middle] if other in core)
+        links.update(zip(ends, ends[1:]))  # a chain keeps them together at linear cost
+    return links
 
 
 def _component_layout(
@@ -454,23 +504,68 @@ def _component_layout(
     return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
 
 
-def _pack(
-    blocks: list[dict[int, tuple[float, float]]], node_count: int
-) -> list[tuple[int, int]]:
-    """Place the components left to right in rows about as wide as the whole is tall."""
+def _hang(
+    graph: nx.Graph, positions: dict[int, tuple[float, float]], rank_order: dict[int, int]
+) -> None:
+    """Place every entity reachable from those in ``positions``, one step further each round.
+
+    Each new entity goes to its most central placed neighbour (its anchor); an anchor's new
+    neighbours fill a disc beside it, on the side away from where the anchor itself came
+    from, so that the layout grows outward from the core. Linear in the graph's size.
+    """
+    xs, ys = zip(*positions.values())
+    centre = (sum(xs) / len(xs), sum(ys) / len(ys))
+    came_from = dict.fromkeys(positions, centre)
+    frontier = sorted(positions, key=rank_order.__getitem__)
+    while frontier:
+        hanging: dict[int, list[int]] = defaultdict(list)
+        claimed: set[int] = set()
+        for anchor in frontier:  # in rank order: the most central anchor claims first
+            for other in sorted(graph[anchor], key=rank_order.__getitem__):
+                if other not in positions and other not in claimed:
+                    claimed.add(other)
+                    hanging[anchor].append(other)
+        for anchor, group in hanging.items():
+            disc = _disc(positions[anchor], came_from[anchor], len(group))
+            for node, point in zip(group, disc):
+                positions[node] = point
+                came_from[node] = positions[anchor]
+        frontier = sorted(claimed, key=rank_order.__getitem__)
+
+
+def _disc(
+    anchor: tuple[float, float], away_from: tuple[float, float], count: int
+) -> list[tuple[float, float]]:
+    """``count`` evenly spread points (a sunflower spiral) in a disc just beyond ``anchor``."""
+    dx, dy = anchor[0] - away_from[0], anchor[1] - away_from[1]
+    length = math.hypot(dx, dy)
+    ux, uy = (dx / length, dy / length) if length > 0 else (1.0, 0.0)
+    reach = CHILD_SPACING_PX * (math.sqrt(count) + 1)
+    cx, cy = anchor[0] + ux * reach, anchor[1] + uy * reach
+    return [
+        (
+            cx + CHILD_SPACING_PX * math.sqrt(index + 0.5) * math.cos(index * GOLDEN_ANGLE),
+            cy + CHILD_SPACING_PX * math.sqrt(index + 0.5) * math.sin(index * GOLDEN_ANGLE),
+        )
+        for index in range(count)
+    ]
+
+
+def _pack(blocks: list[dict[int, tuple[float, float]]]) -> dict[int, tuple[float, float]]:
+    """Place the components left to right in rows, the whole about as wide as a screen."""
     boxes = [(block, *_bounds(block)) for block in blocks]
     area = sum(
         (width + COMPONENT_GAP_PX) * (height + COMPONENT_GAP_PX)
         for _, _, _, width, height in boxes
     )
-    row_width = max([math.sqrt(area), *(width for _, _, _, width, _ in boxes)])
-    positions = [(0, 0)] * node_count
+    row_width = max([math.sqrt(area * PACK_ASPECT), *(width for _, _, _, width, _ in boxes)])
+    positions = {}
     x = y = row_height = 0.0
     for block, left, top, width, height in boxes:
         if x > 0 and x + width > row_width:
             x, y, row_height = 0.0, y + row_height + COMPONENT_GAP_PX, 0.0
         for node, (node_x, node_y) in block.items():
-            positions[node] = (round(x + node_x - left), round(y + node_y - top))
+            positions[node] = (x + node_x - left, y + node_y - top)
         x += width + COMPONENT_GAP_PX
         row_height = max(row_height, height)
     return positions

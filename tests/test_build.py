@@ -15,7 +15,7 @@ from kg.vocab import KGO
 
 from .conftest import ROOT
 
-OUTPUT_FILES = ("graph.ttl", "graph.trig", "graph.nq", "graph.jsonld", "graph.html", "report.md")
+OUTPUT_FILES = ("graph.ttl", "graph.trig", "graph.nq", "graph.jsonld", "graph.graphml", "graph.html", "report.md")
 MIXED = ROOT / "tests" / "data" / "mixed"
 
 
@@ -109,7 +109,7 @@ def test_quiet_build_prints_nothing_and_a_missing_folder_is_a_clear_error(tmp_pa
 
 def test_an_unreadable_file_is_skipped_with_a_warning_and_listed_in_the_report(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Contoso Pictures has entered into a partnership with Litware Inc. to build tools.\n")
-    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00 not utf-8 \x80")
+    (tmp_path / "bad.txt").write_bytes(b"Caf\xe9 au lait, not utf-8")
     result = kg("build", str(tmp_path), "-o", str(tmp_path / "out"), "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""

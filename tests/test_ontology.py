@@ -10,6 +10,11 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
+from kg.export import json_ld_context
+from kg.graph import PREFIXES
+from kg.types import ENTITY_TYPES
+from kg.vocab import RELATIONS
+
 ONTOLOGY_PATH = Path(__file__).resolve().parents[1] / "ontology" / "newskg.ttl"
 ONTOLOGY_IRI = URIRef("https://w3id.org/newskg/ontology")
 KGO = Namespace("https://w3id.org/newskg/ontology#")
@@ -205,3 +210,68 @@ def test_claim_qualifier_datatypes(graph: Graph) -> None:
     for name, datatype in expected.items():
         assert (KGO[name], RDF.type, OWL.DatatypeProperty) in graph, name
         assert graph.value(KGO[name], RDFS.range) == datatype, name
+
+
+def test_prov_and_web_annotation_alignment(graph: Graph) -> None:
+    assert (KGO.ExtractionPattern, RDFS.subClassOf, PROV.Plan) in graph
+    assert (KGO.reportedBy, SKOS.closeMatch, PROV.wasAttributedTo) in graph
+    assert (KGO.inSource, SKOS.closeMatch, OA.hasSource) in graph
+    assert (KGO.Source, SKOS.closeMatch, SCHEMA.NewsArticle) in graph
+
+
+# --- the code and the other files of ontology/ stay in step with this file -------------------
+
+KG_SOURCES = Path(__file__).resolve().parents[1] / "kg"
+KGO_IN_CODE = re.compile(r"""KGO(?:\.(\w+)|\[["'](\w+)["']\])""")
+
+
+def test_every_kgo_term_the_code_names_is_defined(graph: Graph) -> None:
+    """KGO.x and KGO["x"] in kg/, and the names the code builds KGO[...] from."""
+    named = {m.group(1) or m.group(2) for path in KG_SOURCES.rglob("*.py") for m in KGO_IN_CODE.finditer(path.read_text(encoding="utf-8"))}
+    assert "Claim" in named and "confidence" in named  # the pattern finds what it should
+    names = named | set(RELATIONS) | set(ENTITY_TYPES)
+    assert {KGO[name] for name in names} - kgo_terms(graph) == set()
+
+
+def test_the_json_ld_context_gives_every_kgo_property_a_term_with_its_value_type(graph: Graph) -> None:
+    context = json_ld_context()
+    assert {prefix: context.get(prefix) for prefix in PREFIXES} == {prefix: str(iri) for prefix, iri in PREFIXES.items()}
+    terms = {(value["@id"] if isinstance(value, dict) else value): value for value in context.values()}
+    coerced = {XSD.decimal: "xsd:decimal", XSD.boolean: "xsd:boolean", XSD.nonNegativeInteger: "xsd:nonNegativeInteger"}
+    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
+        for prop in graph.subjects(RDF.type, kind):
+            name = str(prop).removeprefix(str(KGO))
+            term = terms.get(f"kgo:{name}")
+            assert term is not None and context[name] == term, name  # the term is the local name
+            expected = "@id" if kind == OWL.ObjectProperty else coerced.get(graph.value(prop, RDFS.range))  # type: ignore[arg-type]
+            assert (term.get("@type") if isinstance(term, dict) else None) == expected, name
+
+
+SHAPES_PATH = ONTOLOGY_PATH.with_name("shapes.ttl")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+KGSH = Namespace("https://w3id.org/newskg/shapes#")
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    return Graph().parse(SHAPES_PATH, format="turtle")
+
+
+def test_shapes_are_named_and_every_property_shape_says_what_it_wants(shapes: Graph) -> None:
+    oxi = list(pyoxigraph.parse(path=str(SHAPES_PATH), format=pyoxigraph.RdfFormat.TURTLE))
+    assert len(oxi) == len(shapes)
+    node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape))
+    property_shapes = set(shapes.objects(None, SH.property))
+    assert len(node_shapes) >= 8 and len(property_shapes) >= 40
+    assert all(isinstance(shape, URIRef) and str(shape).startswith(str(KGSH)) for shape in node_shapes | property_shapes)
+    for shape in property_shapes:
+        assert (shape, RDF.type, SH.PropertyShape) in shapes, shape
+        assert shapes.value(shape, SH.message) is not None, shape
+
+
+def test_the_shapes_know_the_ten_relations_and_the_five_entity_types(shapes: Graph) -> None:
+    relations = Collection(shapes, shapes.value(KGSH.ClaimPredicate, SH["in"]))
+    assert [str(r).removeprefix(str(KGO)) for r in relations] == list(RELATIONS)
+    types = Collection(shapes, shapes.value(KGSH.EntityType, SH["in"]))
+    assert [str(t).removeprefix(str(KGO)) for t in types] == list(ENTITY_TYPES)
+    assert {str(c).removeprefix(str(KGO)) for c in shapes.objects(KGSH.EntityShape, SH.targetClass)} == set(ENTITY_TYPES)

@@ -1,0 +1,98 @@
+"""The embedded store: the built graph in a pyoxigraph (RocksDB) folder, for fast SPARQL.
+
+``kg build`` refreshes it beside its other outputs (``output/store/``). A refresh loads the
+N-Quads into a new folder beside the old one and swaps the two with renames, so that a
+reader, or an interrupted build, never sees a half-loaded store.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pyoxigraph as ox
+
+STORE_NAME = "store"
+
+# Predeclared for users' queries (the .rq files declare their own, to run anywhere).
+# Kept equal to the prefixes the graph is written with (a test checks it).
+PREFIXES = {
+    "kgo": "https://w3id.org/newskg/ontology#",
+    "kgr": "https://w3id.org/newskg/rules#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "oa": "http://www.w3.org/ns/oa#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "schema": "https://schema.org/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+}
+
+# Files RocksDB always writes: a folder holding them is a store we may replace; any other
+# non-empty folder is the user's, and is left alone.
+_STORE_MARKERS = ("CURRENT", "IDENTITY")
+
+
+class StoreError(OSError):
+    """A store that cannot be opened or written; the message says what to do."""
+
+
+def default_store(output: Path) -> Path:
+    return Path(output) / STORE_NAME
+
+
+def is_store(folder: Path) -> bool:
+    return all((folder / marker).is_file() for marker in _STORE_MARKERS)
+
+
+def refresh(folder: Path, nquads: Path) -> Path:
+    """Replace the store at ``folder`` with the quads of the N-Quads file ``nquads``."""
+    folder = Path(folder)
+    if folder.exists() and not (folder.is_dir() and (is_store(folder) or not any(folder.iterdir()))):
+        raise StoreError(f"{folder} exists and is not a newskg store: refusing to replace it (choose another --store)")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
+    try:
+        _load(fresh, nquads)
+        _swap(fresh, folder)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    return folder
+
+
+def _load(folder: Path, nquads: Path) -> None:
+    store = ox.Store(str(folder))
+    store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    store.optimize()
+    # pyoxigraph has no close(): dropping the last reference closes RocksDB, which must
+    # happen before the folder is renamed.
+    del store
+
+
+def _swap(fresh: Path, folder: Path) -> None:
+    """Put ``fresh`` in place of ``folder``: two renames, then the old store is deleted."""
+    if not folder.exists():
+        os.replace(fresh, folder)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+    os.replace(folder, old)  # an empty folder is replaced by the rename
+    os.replace(fresh, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def open_read_only(folder: Path) -> ox.Store:
+    """The store at ``folder`` for reading; a missing one says how to build it."""
+    folder = Path(folder)
+    if not is_store(folder):
+        raise StoreError(
+            f"no store at {folder}: build one with 'kg build' (it writes OUTPUT/store/, or the folder "
+            f"its --store names), or give the folder of one with --store DIR"
+        )
+    try:
+        return ox.Store.read_only(str(folder))
+    except OSError as error:
+        raise StoreError(f"cannot open the store at {folder}: {error}") from error

@@ -1,0 +1,120 @@
+"""Check a graph against the SHACL shapes of ``ontology/shapes.ttl`` (pySHACL).
+
+The graph is checked as one graph: claims in a source's named graph point at entities and
+at the build in the default graph, and pySHACL would check each named graph on its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from rdflib import RDFS, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from kg.export import GRAPH_FORMATS, union_graph
+from kg.vocab import data_file
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One result of the validation, in words: which node, which property, what is wrong."""
+
+    focus: str  # the node's rdfs:label when it has one, else its IRI
+    path: str  # the property, as a prefixed name when a prefix is bound ("" for node-level checks)
+    message: str
+    severity: str  # "Violation", "Warning" or "Info"
+    value: str = ""  # the offending value, when there is one ("1.5" for a confidence of 1.5)
+
+    def __str__(self) -> str:
+        where = " ".join(filter(None, (self.focus, self.path, self.value)))
+        return f"{self.severity}: {where}: {self.message}"
+
+
+class NonConformingGraph(ValueError):
+    """A graph that breaks the shapes; carries every violation."""
+
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        super().__init__(f"the graph does not conform to {SHAPES_FILE.name} ({len(violations)} violations)")
+
+
+SHAPES_FILE: Path = data_file("shapes.ttl")
+
+
+@cache
+def shapes() -> Graph:
+    """The shapes, parsed once per process."""
+    return Graph().parse(SHAPES_FILE, format="turtle")
+
+
+def load(path: Path) -> Graph:
+    """A graph file written by kg build, all its named graphs in one graph."""
+    fmt = GRAPH_FORMATS.get(path.suffix)
+    if fmt is None:
+        raise ValueError(f"unknown graph format {path.suffix!r} (use {', '.join(GRAPH_FORMATS)})")
+    dataset = Dataset()
+    try:
+        dataset.parse(path, format=fmt)
+    except OSError:
+        raise
+    except Exception as error:  # rdflib's parsers raise anything from IndexError to ParserError
+        raise ValueError(f"not valid {fmt}: {error}") from error
+    return union_graph(dataset)
+
+
+def validate(graph: Graph) -> list[Violation]:
+    """Every violation of the shapes in ``graph``, sorted; an empty list means it conforms."""
+    from pyshacl import validate as shacl  # slow to import; only validation needs it
+
+    # No inference: the shapes check what the graph states, and RDFS/OWL reasoning over a
+    # few thousand triples would cost seconds for nothing. "advanced" turns on the SPARQL
+    # targets of the two checks SHACL Core cannot express (see shapes.ttl).
+    _, report, _ = shacl(graph, shacl_graph=shapes(), inference="none", advanced=True, allow_warnings=True)
+    violations = [_violation(graph, report, result) for result in report.subjects(SH.focusNode, None)]
+    return sorted(set(violations), key=lambda v: (v.focus, v.path, v.message))
+
+
+def conforms(violations: list[Violation]) -> bool:
+    """True when nothing of severity Violation was found (warnings and infos pass)."""
+    return not any(violation.severity == "Violation" for violation in violations)
+
+
+def _violation(graph: Graph, report: Graph, result: Node) -> Violation:
+    focus = report.value(result, SH.focusNode)
+    path = report.value(result, SH.resultPath)
+    messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+    severity = report.value(result, SH.resultSeverity)
+    value = report.value(result, SH.value)
+    return Violation(
+        focus=_name(graph, focus),
+        path=_short(path) if isinstance(path, URIRef) else "",
+        message="; ".join(messages) or "does not conform",
+        severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+        value=_value(value) if value is not None and value != focus else "",
+    )
+
+
+def _name(graph: Graph, node: Node | None) -> str:
+    label = graph.value(node, RDFS.label) if node is not None else None
+    if isinstance(label, Literal):
+        return f'"{label}"'
+    return str(node) if isinstance(node, URIRef) else repr(str(node))
+
+
+def _value(node: Node) -> str:
+    """A value as it would read in Turtle: a prefixed name, an <IRI> or a quoted literal."""
+    if isinstance(node, URIRef):
+        return _short(node)
+    return f'"{node}"' if isinstance(node, Literal) and node.datatype is None else str(node)
+
+
+def _short(iri: URIRef) -> str:
+    """``prefix:name`` with the prefixes of the shapes file, whose names the messages use
+    (not the data's: a file may bind kgo: as ns1: or not at all)."""
+    for prefix, namespace in sorted(shapes().namespaces(), key=lambda item: (-len(item[1]), item[0])):
+        local = iri[len(namespace) :]
+        if prefix and iri.startswith(namespace) and local.replace("_", "a").isalnum():
+            return f"{prefix}:{local}"
+    return f"<{iri}>"
