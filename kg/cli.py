@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -28,13 +29,21 @@ def _build(args: argparse.Namespace) -> int:
             overrides=pipeline.load_overrides(args.overrides) if args.overrides else pipeline.Overrides(),
             known_entities=pipeline.load_known_entities(args.entities) if args.entities else (),
             timestamp=datetime.now(timezone.utc).replace(microsecond=0).isoformat() if args.timestamp else None,
+            workers=args.workers,
+            dask=args.dask,
+            cache_dir=None if args.no_cache else (args.cache or args.output / ".cache"),
+            encoding=args.encoding,
+            max_bytes=args.max_bytes,
         )
         bar = _progress_bar(quiet=args.quiet or args.json)
-        graph = pipeline.build(args.sources, settings=settings, progress=bar.update if bar else None, on_documents=bar.reset if bar else None)
+        graph = pipeline.build(args.sources, settings=settings, progress=bar.update if bar else None)
         if bar:
             bar.close()
         for path, reason in graph.skipped:
             print(f"warning: skipped {path}: {reason}", file=sys.stderr)
+        if args.strict and graph.skipped:
+            print(f"kg build: error: {len(graph.skipped)} input(s) skipped and --strict is set; nothing written", file=sys.stderr)
+            return EXIT_ERROR
         written = graph.write(args.output, store_dir=args.store)
     except NonConformingGraph as error:
         for violation in error.violations:
@@ -61,7 +70,7 @@ def _progress_bar(quiet: bool):  # noqa: ANN202 - a tqdm bar or None
         return None
     from tqdm import tqdm
 
-    return tqdm(total=0, unit="doc", desc="reading", file=sys.stderr, leave=False)
+    return tqdm(unit="doc", desc="reading", file=sys.stderr, leave=False)
 
 
 def _view(args: argparse.Namespace) -> int:
@@ -189,6 +198,13 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--entities", type=Path, help="CSV of known entities: name,type,aliases,wikidata")
     build.add_argument("--overrides", type=Path, help="CSV of same/different name pairs that override merging")
     build.add_argument("--timestamp", action="store_true", help="record the build time (output then differs per run)")
+    build.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes parsing in parallel (default: the number of cores)")
+    build.add_argument("--dask", metavar="ADDRESS", help="run the per-document stages on a Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786)")
+    build.add_argument("--cache", type=Path, help="folder of cached extraction results (default: OUTPUT/.cache)")
+    build.add_argument("--no-cache", action="store_true", help="parse every document afresh and keep no cache")
+    build.add_argument("--encoding", default="utf-8", help="encoding of the input files (default: utf-8); offsets refer to the text as decoded")
+    build.add_argument("--max-bytes", type=int, default=20_000_000, help="skip files larger than this (default: 20,000,000)")
+    build.add_argument("--strict", action="store_true", help="fail, writing nothing, when any input is skipped")
     build.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     build.add_argument("--json", action="store_true", help="print a machine-readable summary")
     build.add_argument("--store", type=Path, help="where to write the SPARQL store (default: OUTPUT/store/)")

@@ -39,11 +39,11 @@ def load() -> Language:
 
 
 def pipeline_version() -> str:
-    """Names the model and spaCy release, so cached results and provenance say what read the text."""
-    import spacy
+    """Names the model and spaCy release, so cached results and provenance say what read
+    the text (from package metadata: asking must not load the model)."""
+    from importlib.metadata import version
 
-    meta = load().meta
-    return f"{meta['lang']}_{meta['name']}-{meta['version']} (spaCy {spacy.__version__})"
+    return f"{PIPELINE}-{version(PIPELINE.replace('_', '-'))} (spaCy {version('spacy')})"
 
 
 def chunks(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, str]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from kg import export, ingest, nlp, store
-from kg.extract import extract
+from kg import export, ingest, nlp, store, workers
+from kg.cache import ExtractionCache, entry_key
+from kg.extract.rules import rules_fingerprint
 from kg.graph import BuildInfo, build_dataset
 from kg.ids import is_base_iri
 from kg.resolve import KnownEntity, Overrides, Resolution, resolve
@@ -32,7 +34,12 @@ class Settings:
     overrides: Overrides = Overrides()
     known_entities: tuple[KnownEntity, ...] = ()
     timestamp: str | None = None
-    batch_size: int = 32
+    workers: int = 1  # processes running spaCy and extraction on this machine
+    dask: str | None = None  # a Dask scheduler's address: run them on that cluster instead
+    cache_dir: Path | None = None  # where extraction results are kept between builds
+    documents_per_batch: int = 64  # the unit of work a worker gets
+    encoding: str = "utf-8"
+    max_bytes: int = ingest.MAX_BYTES
 
 
 @dataclass
@@ -85,22 +92,59 @@ class KnowledgeGraph:
         return [*written, output / "graph.html", output / "report.md"]
 
 
-def read_sources(paths: Sequence[Path], skipped: list[tuple[str, str]]) -> list[Document]:
-    """Every readable article under ``paths``; unreadable ones are recorded in ``skipped``."""
-    documents = []
-    for path in ingest.find_sources(paths):
-        try:
-            documents.append(ingest.read_document(path))
-        except ingest.SourceError as error:
-            skipped.append((path.as_posix(), str(error).removeprefix(f"{path}: ")))
-    return documents
+def stream_documents(
+    sources: Sequence[Path], texts: Mapping[str, str], settings: Settings, skipped: list[tuple[str, str]]
+) -> Iterator[Document]:
+    """The articles to build from, one at a time; unreadable inputs go to ``skipped``. Two
+    sources with one id (the file name without extension) are an error: ids name sources."""
+    seen: set[str] = set()
+    items = ingest.documents(sources, encoding=settings.encoding, max_bytes=settings.max_bytes) if sources else iter(())
+    typed = (ingest.document_from_text(text, id=doc_id) for doc_id, text in sorted(texts.items()))
+    for item in itertools.chain(items, typed):
+        if isinstance(item, ingest.Skipped):
+            skipped.append((item.path, item.reason))
+            continue
+        if item.id in seen:
+            raise BuildError(f"two sources share the id {item.id!r} ({item.path}): file names (without extension) must be unique")
+        seen.add(item.id)
+        yield item
 
 
 def extract_all(documents: Iterable[Document], settings: Settings, progress: Progress | None = None) -> Iterator[DocumentExtraction]:
-    for document, pieces in nlp.parse(documents, batch_size=settings.batch_size):
-        yield extract(document, pieces)
+    """Every document's extraction, from the cache when it holds one, else from spaCy and
+    the rules, in this process, in worker processes or on a Dask cluster. The order of
+    results is not the order of documents (resolution does not depend on it)."""
+    extraction_cache = ExtractionCache(settings.cache_dir) if settings.cache_dir else None
+    pipeline_id = f"{nlp.pipeline_version()} rules {rules_fingerprint()}"
+    keys: dict[str, str] = {}
+    from_cache: list[DocumentExtraction] = []
+
+    def uncached() -> Iterator[Document]:
+        for document in documents:
+            if extraction_cache is not None:
+                keys[document.id] = entry_key(document, pipeline_id)
+                hit = extraction_cache.get(keys[document.id], document)
+                if hit is not None:
+                    from_cache.append(hit)
+                    continue
+            yield document
+
+    batches = workers.batched(uncached(), settings.documents_per_batch)
+    runner = workers.run_dask(batches, settings.dask) if settings.dask else workers.run_local(batches, settings.workers)
+    for results in runner:
+        for extraction in results:
+            if extraction_cache is not None:
+                extraction_cache.put(keys[extraction.document.id], extraction)
+            yield extraction
         if progress is not None:
-            progress(1)
+            progress(len(results) + len(from_cache))
+        yield from from_cache
+        from_cache.clear()
+    if progress is not None and from_cache:
+        progress(len(from_cache))
+    yield from from_cache
+    if extraction_cache is not None:
+        extraction_cache.prune()
 
 
 def build_info(settings: Settings) -> BuildInfo:
@@ -119,9 +163,11 @@ def build_info(settings: Settings) -> BuildInfo:
 
 
 def build_from_documents(
-    documents: Sequence[Document], settings: Settings = Settings(), progress: Progress | None = None
+    documents: Iterable[Document], settings: Settings = Settings(), progress: Progress | None = None
 ) -> KnowledgeGraph:
     extractions = list(extract_all(documents, settings, progress))
+    if not extractions:
+        raise BuildError("no readable article found")
     resolution = resolve(extractions, settings.overrides, settings.known_entities)
     return KnowledgeGraph(resolution, build_dataset(resolution, build_info(settings), settings.base_iri))
 
@@ -132,24 +178,20 @@ def build(
     texts: Mapping[str, str] | None = None,
     settings: Settings = Settings(),
     progress: Progress | None = None,
-    on_documents: Callable[[int], None] | None = None,
 ) -> KnowledgeGraph:
-    """Build a graph from files and folders, and/or from texts keyed by document id."""
+    """Build a graph from files, folders and JSON Lines corpora, and/or from texts keyed
+    by document id."""
     if not is_base_iri(settings.base_iri):
         raise BuildError(f"base IRI {settings.base_iri!r} must be an absolute IRI ending in / or #, without spaces, quotes, %, <>, {{}}, | or \\")
     skipped: list[tuple[str, str]] = []
-    documents = read_sources([Path(p) for p in sources], skipped) if sources else []
-    documents += [ingest.document_from_text(text, id=doc_id) for doc_id, text in sorted((texts or {}).items())]
-    ids = [document.id for document in documents]
-    duplicates = sorted({doc_id for doc_id in ids if ids.count(doc_id) > 1})
-    if duplicates:
-        raise BuildError(f"two sources share the id(s) {', '.join(duplicates)}: file names (without extension) must be unique")
-    if not documents:
-        reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped)
-        raise BuildError("no readable article found" + (f" ({reasons})" if reasons else ""))
-    if on_documents is not None:
-        on_documents(len(documents))
-    graph = build_from_documents(documents, settings, progress)
+    documents = stream_documents([Path(p) for p in sources], texts or {}, settings, skipped)
+    try:
+        graph = build_from_documents(documents, settings, progress)
+    except BuildError as error:
+        if skipped and "no readable article" in str(error):
+            reasons = "; ".join(f"{path}: {reason}" for path, reason in skipped)
+            raise BuildError(f"no readable article found ({reasons})") from error
+        raise
     graph.skipped = skipped
     return graph
 

@@ -3,6 +3,7 @@ processes on this machine, or on a Dask cluster. Batches go out in order and the
 results come back in the same order, so the output never depends on the runner."""
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -10,6 +11,13 @@ from collections.abc import Iterable, Iterator
 from kg import nlp
 from kg.extract import extract
 from kg.types import Document, DocumentExtraction
+
+
+def batched(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """Lists of ``size`` documents (the last may be shorter), read lazily."""
+    iterator = iter(documents)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def extract_batch(documents: list[Document]) -> list[DocumentExtraction]:
@@ -27,9 +35,13 @@ def run_local(batches: Iterable[list[Document]], workers: int) -> Iterator[list[
     if workers <= 1:
         yield from map(extract_batch, batches)
         return
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return  # everything came from the cache: starting workers would cost more than the build
     context = multiprocessing.get_context("forkserver")
     with context.Pool(workers, initializer=_load_pipeline) as pool:
-        yield from pool.imap(extract_batch, batches)
+        yield from pool.imap(extract_batch, itertools.chain([first], batches))
 
 
 def run_dask(batches: Iterable[list[Document]], address: str) -> Iterator[list[DocumentExtraction]]:

@@ -1,0 +1,93 @@
+"""Corpus-sized builds: JSON Lines input, the extraction cache, worker processes and Dask
+all give the same graph as a plain build."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from kg import pipeline, workers
+from kg.export import turtle
+
+from .conftest import ROOT
+
+ARTICLES = {
+    "alpha": "Northwind Traders invested $40 million in Fabrikam Robotics on Monday.",
+    "beta": "Litware Inc. partnered with Trey Research to build battery packs.",
+    "gamma": "Woodgrove Bank acquired Coho Winery for $2 billion, according to The Daily Ledger.",
+}
+
+
+@pytest.fixture
+def parsed_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the batches spaCy was asked to parse in this process."""
+    sizes: list[int] = []
+    real = workers.extract_batch
+
+    def counting(documents: list) -> list:
+        sizes.append(len(documents))
+        return real(documents)
+
+    monkeypatch.setattr(workers, "extract_batch", counting)
+    return sizes
+
+
+def write_articles(folder: Path, articles: dict[str, str]) -> None:
+    folder.mkdir(exist_ok=True)
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text)
+
+
+@pytest.mark.slow
+def test_a_gzipped_json_lines_corpus_builds_like_the_same_articles_as_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl.gz"
+    with gzip.open(corpus, "wt", encoding="utf-8") as file:
+        for name, text in ARTICLES.items():
+            file.write(json.dumps({"id": name, "text": text, "title": name.title(), "date": "2026-03-01"}) + "\n")
+        file.write("{broken\n")
+    graph = pipeline.build([corpus])
+    assert [doc.id for doc in graph.resolution.documents] == ["alpha", "beta", "gamma"]
+    assert graph.resolution.documents[0].date == "2026-03-01" and graph.resolution.documents[0].title == "Alpha"
+    assert graph.skipped == [(f"{corpus.as_posix()}:4", "not JSON (Expecting property name enclosed in double quotes at column 2)")]
+    write_articles(tmp_path / "files", ARTICLES)
+    facts = {claim.fact for claim in pipeline.build([tmp_path / "files"]).resolution.claims}
+    assert {claim.fact for claim in graph.resolution.claims} == facts and len(facts) == 3
+
+
+@pytest.mark.slow
+def test_the_cache_parses_nothing_on_a_rebuild_and_one_file_after_editing_one(tmp_path: Path, parsed_batches: list[int]) -> None:
+    write_articles(tmp_path / "in", ARTICLES)
+    settings = pipeline.Settings(cache_dir=tmp_path / "cache")
+    first = turtle(pipeline.build([tmp_path / "in"], settings=settings).dataset)
+    assert sum(parsed_batches) == 3
+    parsed_batches.clear()
+    assert turtle(pipeline.build([tmp_path / "in"], settings=settings).dataset) == first
+    assert parsed_batches == []
+    (tmp_path / "in" / "beta.txt").write_text("Litware Inc. partnered with Contoso Ltd. to build battery packs.")
+    (tmp_path / "in" / "gamma.txt").unlink()
+    rebuilt = pipeline.build([tmp_path / "in"], settings=settings)
+    assert parsed_batches == [1]
+    assert {d.id for d in rebuilt.resolution.documents} == {"alpha", "beta"}
+    assert len(list((tmp_path / "cache").glob("*/*.json"))) == 2  # the removed and the old entries are gone
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_same_bytes_as_one(tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", ARTICLES)
+    one = pipeline.build([tmp_path / "in", ROOT / "seeds"], settings=pipeline.Settings(workers=1, documents_per_batch=2))
+    two = pipeline.build([tmp_path / "in", ROOT / "seeds"], settings=pipeline.Settings(workers=2, documents_per_batch=2))
+    assert turtle(one.dataset) == turtle(two.dataset)
+
+
+@pytest.mark.slow
+def test_the_seeds_through_a_dask_cluster_give_the_committed_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    monkeypatch.chdir(ROOT)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True) as cluster:
+        graph = pipeline.build(["seeds"], settings=pipeline.Settings(dask=cluster.scheduler_address, documents_per_batch=2))
+    output = tmp_path / "out"
+    graph.write(output, store_dir=tmp_path / "store")
+    for name in ("graph.ttl", "graph.trig", "graph.nq", "graph.jsonld", "report.md"):
+        assert (output / name).read_bytes() == (ROOT / "output" / name).read_bytes(), name
