@@ -1,6 +1,7 @@
 """The ``kg`` command: argv in, one API call per command, a summary out.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 a graph that breaks the shapes (kg build, kg validate).
+Exit codes: 0 ok, 1 error, 2 usage, 3 a graph that breaks the shapes (kg build, kg validate),
+130 interrupted.
 """
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from pathlib import Path
 from kg.vocab import DEFAULT_BASE_IRI
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
 DEFAULT_STORE = Path("output/store")
 
 
 def _build(args: argparse.Namespace) -> int:
     from kg import pipeline
     from kg.ingest import SourceError
+    from kg.export import OutputBusy, output_lock
     from kg.validate import NonConformingGraph
 
     try:
@@ -35,22 +38,29 @@ def _build(args: argparse.Namespace) -> int:
             encoding=args.encoding,
             max_bytes=args.max_bytes,
         )
-        bar = _progress_bar(quiet=args.quiet or args.json)
-        graph = pipeline.build(args.sources, settings=settings, progress=bar.update if bar else None)
-        if bar:
-            bar.close()
-        for path, reason in graph.skipped:
-            print(f"warning: skipped {path}: {reason}", file=sys.stderr)
-        if args.strict and graph.skipped:
-            print(f"kg build: error: {len(graph.skipped)} input(s) skipped and --strict is set; nothing written", file=sys.stderr)
-            return EXIT_ERROR
-        written = graph.write(args.output, store_dir=args.store)
+        missing = [path for path in args.sources if not path.exists()]
+        if missing:
+            raise SourceError(f"{missing[0]}: no such file or folder")
+        with output_lock(args.output):
+            bar = _progress_bar(quiet=args.quiet or args.json)
+            graph = pipeline.build(args.sources, settings=settings, progress=bar.update if bar else None)
+            if bar:
+                bar.close()
+            for path, reason in graph.skipped:
+                print(f"warning: skipped {path}: {reason}", file=sys.stderr)
+            if args.strict and graph.skipped:
+                print(f"kg build: error: {len(graph.skipped)} input(s) skipped and --strict is set; nothing written", file=sys.stderr)
+                return EXIT_ERROR
+            written = graph.write(args.output, store_dir=args.store)
+    except KeyboardInterrupt:
+        print(f"kg build: interrupted; {args.output}/ is as it was before this build", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except NonConformingGraph as error:
         for violation in error.violations:
             print(violation, file=sys.stderr)
         print(f"kg build: error: {error}; nothing written", file=sys.stderr)
         return EXIT_INVALID
-    except (pipeline.BuildError, SourceError, OSError) as error:
+    except (pipeline.BuildError, SourceError, OutputBusy, OSError) as error:
         print(f"kg build: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     summary = graph.summary()

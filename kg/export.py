@@ -5,11 +5,13 @@ one, so an interrupted build never leaves a half-written graph.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import tempfile
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
@@ -36,6 +38,32 @@ def _current_umask() -> int:
 
 
 _UMASK = _current_umask()
+
+
+class OutputBusy(RuntimeError):
+    """Another build is writing the same output folder."""
+
+
+@contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder/.lock`` for a whole build: a second build into the same folder is
+    refused at once, with the holder's process id, instead of interleaving its files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise OutputBusy(f"{folder}/ is being written by another kg build (process {holder}); try again when it has finished") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

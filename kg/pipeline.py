@@ -81,15 +81,15 @@ class KnowledgeGraph:
         if not conforms(violations):
             raise NonConformingGraph(violations)
         output = Path(output)
-        written = []
-        for name, render in export.EXPORTS.items():
-            export.write_atomic(output / name, render(self.dataset))
-            written.append(output / name)
-        html = render_html(self.graph, title="newskg graph", html_dir=output)
-        export.write_atomic(output / "graph.html", html)
-        export.write_atomic(output / "report.md", export.report(self.resolution, self.skipped))
+        # Everything is rendered before the first file is replaced, so that an interrupted
+        # build leaves the previous output whole rather than half old, half new.
+        contents: dict[str, str | bytes] = {name: render(self.dataset) for name, render in export.EXPORTS.items()}
+        contents["graph.html"] = render_html(self.graph, title="newskg graph", html_dir=output)
+        contents["report.md"] = export.report(self.resolution, self.skipped)
+        for name, content in contents.items():
+            export.write_atomic(output / name, content)
         store.refresh(store_dir or store.default_store(output), output / "graph.nq")
-        return [*written, output / "graph.html", output / "report.md"]
+        return [output / name for name in contents]
 
 
 def stream_documents(
