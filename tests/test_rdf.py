@@ -262,8 +262,20 @@ def test_kg_validate_passes_the_seeds(seeds_output: Path) -> None:
     assert "conforms" in result.stdout
 
 
+def copy_of(graph: Graph) -> Graph:
+    copy = Graph()
+    copy += graph
+    return copy
+
+
 def first(graph: Graph, kind: URIRef) -> URIRef:
-    node = sorted(graph.subjects(RDF.type, kind))[0]
+    """The first node of a type, in IRI order."""
+    return first_with(graph, RDF.type, kind)
+
+
+def first_with(graph: Graph, prop: URIRef, value: URIRef | None = None) -> URIRef:
+    """The first node, in IRI order, with some (or the given) value of ``prop``."""
+    node = sorted(graph.subjects(prop, value))[0]
     assert isinstance(node, URIRef)
     return node
 
@@ -288,7 +300,7 @@ def start_at_end(graph: Graph) -> URIRef:
 
 def end_past_the_quote(graph: Graph) -> URIRef:
     evidence = first(graph, KGO.Evidence)
-    graph.set((evidence, OA.end, Literal(int(graph.value(evidence, OA.end)) + 5)))  # type: ignore[arg-type]
+    graph.set((evidence, OA.end, Literal(graph.value(evidence, OA.end).toPython() + 5)))  # type: ignore[union-attr]
     return evidence
 
 
@@ -317,15 +329,15 @@ def unknown_relation(graph: Graph) -> URIRef:
 
 
 def amount_in_words(graph: Graph) -> URIRef:
-    claim = next(iter(sorted(graph.subjects(KGO.amount, None))))
+    claim = first_with(graph, KGO.amount)
     graph.set((claim, KGO.amount, Literal("75 million")))
-    return claim  # type: ignore[return-value]
+    return claim
 
 
 def bad_currency(graph: Graph) -> URIRef:
-    claim = next(iter(sorted(graph.subjects(KGO.currency, None))))
+    claim = first_with(graph, KGO.currency)
     graph.set((claim, KGO.currency, Literal("US$")))
-    return claim  # type: ignore[return-value]
+    return claim
 
 
 def no_identifier(graph: Graph) -> URIRef:
@@ -360,9 +372,7 @@ BREAKAGES = {
 @pytest.mark.parametrize("breakage", BREAKAGES)
 def test_a_broken_graph_gets_the_violation_that_names_its_problem(breakage: str, seeds_turtle: Graph) -> None:
     broken, path, message = BREAKAGES[breakage]
-    graph = Graph()
-    graph += seeds_turtle
-    graph.namespace_manager = seeds_turtle.namespace_manager
+    graph = copy_of(seeds_turtle)
     node = broken(graph)
     labels = [f'"{label}"' for label in graph.objects(node, RDFS.label)]
     found = validate(graph)
@@ -373,8 +383,7 @@ def test_a_broken_graph_gets_the_violation_that_names_its_problem(breakage: str,
 
 @pytest.mark.slow
 def test_kg_validate_prints_a_line_per_problem_and_exits_3(seeds_turtle: Graph, tmp_path: Path) -> None:
-    graph = Graph()
-    graph += seeds_turtle
+    graph = copy_of(seeds_turtle)
     claim, evidence = drop_evidence(graph), start_at_end(graph)
     overconfident_claim = sorted(graph.subjects(RDF.type, KGO.Claim))[1]
     graph.set((overconfident_claim, KGO.confidence, Literal(Decimal("1.5"))))
@@ -421,7 +430,7 @@ def test_kg_build_of_a_graph_that_breaks_the_shapes_exits_3(
     stderr = capsys.readouterr().err
     assert "kgo:evidence: a claim has at least one kgo:evidence" in stderr
     assert "does not conform" in stderr and "nothing written" in stderr
-    assert not (tmp_path / "out").exists()
+    assert [path for path in (tmp_path / "out").glob("*") if not path.name.startswith(".")] == []  # a build's lock may stay
 
 
 def test_violations_read_as_one_line() -> None:
