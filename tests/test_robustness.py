@@ -121,3 +121,21 @@ def test_a_build_killed_midway_leaves_the_previous_output_untouched(tmp_path: Pa
     after = kg("build", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--quiet")
     assert after.returncode == 0, after.stderr
     assert "Trey Research" in (tmp_path / "out" / "graph.ttl").read_text()
+
+
+def test_an_unreadable_file_is_skipped_naming_the_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kg import pipeline
+
+    (tmp_path / "good.txt").write_text(GOOD)
+    (tmp_path / "secret.txt").write_text(GOOD)
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path.name == "secret.txt":  # chmod cannot lock out root, who runs CI
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    graph = pipeline.build([tmp_path])
+    assert [doc.id for doc in graph.resolution.documents] == ["good"]
+    assert graph.skipped == [((tmp_path / "secret.txt").as_posix(), "cannot read file (Permission denied)")]
