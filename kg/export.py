@@ -200,15 +200,16 @@ def graphml(dataset: Dataset) -> bytes:
         (triple for relation in RELATIONS for triple in graph.triples((None, KGO[relation], None))),
         key=lambda triple: tuple(term.n3() for term in triple),
     )
+    edges = 0  # counted here: MultiDiGraph.number_of_edges() walks every edge each time
     for subject, predicate, target in facts:
         relation = predicate.removeprefix(str(KGO))
         if isinstance(target, Literal):  # several sources may give several years: keep each
             attributes = network.nodes[node_ids[subject]]
             attributes[relation] = "; ".join(filter(None, (attributes.get(relation), str(target))))
         else:
-            edge = f"e{network.number_of_edges()}"
             count = len(sources[subject, predicate, target])
-            network.add_edge(node_ids[subject], node_ids[target], key=edge, relation=relation, sources=count)
+            network.add_edge(node_ids[subject], node_ids[target], key=f"e{edges}", relation=relation, sources=count)
+            edges += 1
     return ("\n".join(nx.generate_graphml(network, prettyprint=True)) + "\n").encode("utf-8")
 
 
