@@ -13,7 +13,7 @@ import tempfile
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import networkx as nx
@@ -87,26 +87,51 @@ def _sort_key(term: Node) -> tuple[int, str]:
     return (0, "") if term == RDF.type else (1, term.n3())
 
 
-def sorted_quads(dataset: Dataset) -> list[tuple[Node, Node, Node, Node]]:
-    """Every quad, default graph first, then by graph, subject, predicate (rdf:type first)
-    and object: the same graph always serializes to the same bytes."""
-    default = dataset.default_graph.identifier
+Quad = tuple[Node, Node, Node, Node]
 
-    def key(quad: tuple[Node, Node, Node, Node]) -> tuple[object, ...]:
-        s, p, o, g = quad
-        return (g != default, g.n3(), s.n3(), _sort_key(p), o.n3())
 
-    return sorted(((s, p, o, g.identifier if isinstance(g, Graph) else g) for s, p, o, g in dataset.quads((None, None, None, None))), key=key)
+class OrderedDataset:
+    """A built dataset prepared once for every export: its quads sorted (default graph
+    first, then by graph, subject, predicate with rdf:type first, and object, so the same
+    graph always gives the same bytes), and its union as one graph."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        default = dataset.default_graph.identifier
+
+        def key(quad: Quad) -> tuple[object, ...]:
+            s, p, o, g = quad
+            return (g != default, g.n3(), s.n3(), _sort_key(p), o.n3())
+
+        quads = ((s, p, o, g.identifier if isinstance(g, Graph) else g) for s, p, o, g in dataset.quads((None, None, None, None)))
+        self.quads: list[Quad] = sorted(quads, key=key)
+        self.default = default
+
+    @cached_property
+    def union(self) -> Graph:
+        """Every triple of every named graph in one graph, added in sorted order."""
+        graph = Graph()
+        for prefix, namespace in self.dataset.namespaces():
+            graph.bind(prefix, namespace, replace=True)
+        for s, p, o, _ in self.quads:
+            graph.add((s, p, o))
+        return graph
+
+    @cached_property
+    def oxigraph_quads(self) -> list[ox.Quad]:
+        return [
+            ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), ox.DefaultGraph() if g == self.default else ox.NamedNode(str(g)))
+            for s, p, o, g in self.quads
+        ]
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        return {prefix: str(namespace) for prefix, namespace in sorted(self.dataset.namespaces()) if prefix}
 
 
 def union_graph(dataset: Dataset) -> Graph:
     """Every triple of every named graph in one graph, added in sorted order."""
-    graph = Graph()
-    for prefix, namespace in dataset.namespaces():
-        graph.bind(prefix, namespace, replace=True)
-    for s, p, o, _ in sorted_quads(dataset):
-        graph.add((s, p, o))
-    return graph
+    return OrderedDataset(dataset).union
 
 
 def _ox_term(term: Node) -> ox.NamedNode | ox.Literal:
@@ -119,34 +144,23 @@ def _ox_term(term: Node) -> ox.NamedNode | ox.Literal:
     raise ValueError(f"unexpected RDF term {term!r}: newskg mints no blank nodes")
 
 
-def _prefixes(dataset: Dataset | Graph) -> dict[str, str]:
-    return {prefix: str(namespace) for prefix, namespace in sorted(dataset.namespaces()) if prefix}
-
-
-def _quads(dataset: Dataset) -> Iterator[ox.Quad]:
-    default = dataset.default_graph.identifier
-    for s, p, o, g in sorted_quads(dataset):
-        graph = ox.DefaultGraph() if g == default else ox.NamedNode(str(g))
-        yield ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), graph)
-
-
-def turtle(dataset: Dataset) -> bytes:
+def turtle(ordered: OrderedDataset) -> bytes:
     seen: set[ox.Triple] = set()
     triples = []
-    for quad in _quads(dataset):
+    for quad in ordered.oxigraph_quads:
         if quad.triple not in seen:
             seen.add(quad.triple)
             triples.append(quad.triple)
     triples.sort(key=lambda t: (str(t.subject), t.predicate.value != str(RDF.type), str(t.predicate), str(t.object)))
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=_prefixes(dataset))
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=ordered.prefixes)
 
 
-def trig(dataset: Dataset) -> bytes:
-    return ox.serialize(list(_quads(dataset)), format=ox.RdfFormat.TRIG, prefixes=_prefixes(dataset))
+def trig(ordered: OrderedDataset) -> bytes:
+    return ox.serialize(ordered.oxigraph_quads, format=ox.RdfFormat.TRIG, prefixes=ordered.prefixes)
 
 
-def nquads(dataset: Dataset) -> bytes:
-    return ox.serialize(list(_quads(dataset)), format=ox.RdfFormat.N_QUADS)
+def nquads(ordered: OrderedDataset) -> bytes:
+    return ox.serialize(ordered.oxigraph_quads, format=ox.RdfFormat.N_QUADS)
 
 
 @cache
@@ -157,11 +171,11 @@ def json_ld_context() -> dict[str, object]:
     return context
 
 
-def json_ld(dataset: Dataset) -> str:
+def json_ld(ordered: OrderedDataset) -> str:
     """Compact JSON-LD with the published context inlined (the file stands alone, offline);
     nodes and values sorted, since rdflib's writer follows its store's order, which
     differs between runs."""
-    graph = union_graph(dataset)
+    graph = ordered.union
     document = json.loads(graph.serialize(format="json-ld", context=json_ld_context()))
     nodes = document.get("@graph", [])
     for node in nodes:
@@ -176,12 +190,12 @@ def json_ld(dataset: Dataset) -> str:
 XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def graphml(dataset: Dataset) -> bytes:
+def graphml(ordered: OrderedDataset) -> bytes:
     """The entity network for Gephi and Cytoscape: entities as nodes (label, type, mentions,
     IRI), facts between two entities as edges (relation, number of sources that state it).
     Founding dates, whose object is a literal, are a node attribute. Nodes and edges are
     numbered in IRI order, so the same graph gives the same bytes."""
-    graph = union_graph(dataset)
+    graph = ordered.union
     network = nx.MultiDiGraph()
     node_ids: dict[Node, str] = {}
     types = {KGO[name]: name for name in ENTITY_TYPES}
@@ -282,7 +296,7 @@ def _cell(text: str) -> str:
     return " ".join(text.split())
 
 
-EXPORTS: dict[str, Callable[[Dataset], str | bytes]] = {
+EXPORTS: dict[str, Callable[[OrderedDataset], str | bytes]] = {
     "graph.ttl": turtle,
     "graph.trig": trig,
     "graph.nq": nquads,

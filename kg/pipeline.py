@@ -49,14 +49,19 @@ class KnowledgeGraph:
     resolution: Resolution
     dataset: Dataset
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    _union: Graph | None = None
+    _ordered: export.OrderedDataset | None = None
+
+    @property
+    def ordered(self) -> export.OrderedDataset:
+        """The dataset with its quads sorted once, as every export needs them."""
+        if self._ordered is None:
+            self._ordered = export.OrderedDataset(self.dataset)
+        return self._ordered
 
     @property
     def graph(self) -> Graph:
         """All triples in one rdflib Graph (the Turtle file's content)."""
-        if self._union is None:
-            self._union = export.union_graph(self.dataset)
-        return self._union
+        return self.ordered.union
 
     def summary(self) -> dict[str, object]:
         facts = {claim.fact for claim in self.resolution.claims}
@@ -83,7 +88,7 @@ class KnowledgeGraph:
         output = Path(output)
         # Everything is rendered before the first file is replaced, so that an interrupted
         # build leaves the previous output whole rather than half old, half new.
-        contents: dict[str, str | bytes] = {name: render(self.dataset) for name, render in export.EXPORTS.items()}
+        contents: dict[str, str | bytes] = {name: render(self.ordered) for name, render in export.EXPORTS.items()}
         contents["graph.html"] = render_html(self.graph, title="newskg graph", html_dir=output)
         contents["report.md"] = export.report(self.resolution, self.skipped)
         for name, content in contents.items():

@@ -25,7 +25,7 @@ TEMPLATES = [
 
 def assert_sound(graph: KnowledgeGraph, texts: dict[str, str]) -> None:
     """The exports parse in two RDF libraries, the graph conforms, and quotes are exact."""
-    turtle = export.turtle(graph.dataset)
+    turtle = export.turtle(graph.ordered)
     assert len(Graph().parse(data=turtle, format="turtle")) == len(graph.graph)
     assert len(list(pyoxigraph.parse(turtle, format=pyoxigraph.RdfFormat.TURTLE))) == len(graph.graph)
     assert conforms(validate(graph.graph)), [str(v) for v in validate(graph.graph)]

@@ -547,9 +547,9 @@ def resolution_of(names: list[str], sentence: str, document_id: str) -> Resoluti
     document_id=st.text(CHARACTERS, max_size=60),
 )
 def test_any_names_and_sentences_give_exports_every_parser_reads_back_exactly(names: list[str], sentence: str, document_id: str, tmp_path: Path) -> None:
-    dataset = build_dataset(resolution_of(names, sentence, document_id), BuildInfo("0", "none", "0"))
+    ordered = export.OrderedDataset(build_dataset(resolution_of(names, sentence, document_id), BuildInfo("0", "none", "0")))
     for name, render in export.EXPORTS.items():
-        export.write_atomic(tmp_path / name, render(dataset))
+        export.write_atomic(tmp_path / name, render(ordered))
     turtle = Graph().parse(tmp_path / "graph.ttl", format="turtle")
     assert entity_labels(turtle) == set(names)
     assert {str(o) for o in turtle.objects(None, OA.exact)} == {sentence}
