@@ -14,7 +14,6 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib.resources import files
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import networkx as nx
+import numpy as np
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 from rdflib.term import Node
@@ -40,7 +40,12 @@ NODE_SPACING_PX = 100.0  # a component of n nodes gets a radius of NODE_SPACING_
 COMPONENT_GAP_PX = 100.0
 CHILD_SPACING_PX = 60.0  # between the entities that hang off one anchor
 GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
-PACK_ASPECT = 1.6  # width to height of the packed components: screens are wide
+PACK_ASPECT = 1.2  # width to height of the packed components, near the canvas's
+NUDGE_PX = 12  # how far an entity moves off another that has the same place
+LABEL_BOX_PX = 46.0  # the height of a node with its label below it, near enough
+SPREAD_ROUNDS = 30
+LABEL_MARGIN_PX = 8.0  # kept clear on each side of a label
+LABEL_CHAR_PX = 10.5  # the width of a label's character, near enough, at the page's 18 px font
 MIN_NODE_SIZE, MAX_NODE_SIZE = 8.0, 32.0
 
 # The fallback type of an entity that has no kgo: entity class; the ontology's root class.
@@ -74,20 +79,24 @@ def render_html(
 def _graph_data(graph: Graph, html_dir: Path) -> Json:
     """Everything the page shows, as JSON-ready data, in IRI order."""
     ontology = vocab.ontology()
-    sources = _sources(graph, html_dir)
+    props = Properties(graph)
+    sources = _sources(props, html_dir)
     source_index = {source["iri"]: index for index, source in enumerate(sources)}
     facts = _facts(graph)
-    nodes = _nodes(graph, _entity_iris(graph, facts), source_index)
+    nodes = _nodes(props, _entity_iris(graph, facts), source_index)
     node_index = {node["iri"]: node["id"] for node in nodes}
-    claims = _claims_by_fact(graph, source_index, {node["iri"]: _names(node) for node in nodes})
+    claims = _claims_by_fact(props, source_index, {node["iri"]: _names(node) for node in nodes})
     edges = [
         _edge(index, fact, node_index, claims.get(fact, [])) for index, fact in enumerate(facts)
     ]
     _place(nodes, edges)
+    # A founding date is a fact too, but its object is a year: the node panel shows it.
+    founding_dates = sum(len(node["foundingDate"]) for node in nodes)
     return {
         "counts": {
             "entities": len(nodes),
-            "facts": len(edges) + sum(len(node["foundingDate"]) for node in nodes),
+            "facts": len(edges) + founding_dates,
+            "foundingDates": founding_dates,
             "sources": len(sources),
         },
         "initialLimit": INITIAL_NODE_LIMIT,
@@ -115,55 +124,72 @@ def _union(graph: Graph) -> Graph:
     return union
 
 
-def _first(graph: Graph, subject: Node, predicate: URIRef) -> Node | None:
-    """One value of a property, the same one on every run when there are several."""
-    return min(graph.objects(subject, predicate), key=str, default=None)
+class Properties:
+    """The values of a graph's properties by subject, each property read in one pass.
 
+    A graph of 20,000 entities holds about a million triples; one scan per property the view
+    reads is several times faster than an rdflib lookup per subject and property.
+    """
 
-def _text(graph: Graph, subject: Node, predicate: URIRef) -> str | None:
-    value = _first(graph, subject, predicate)
-    return None if value is None else str(value)
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._tables: dict[URIRef, dict[Node, list[Node]]] = {}
 
+    def values(self, subject: Node, predicate: URIRef) -> list[Node]:
+        table = self._tables.get(predicate)
+        if table is None:
+            table = defaultdict(list)
+            for value_subject, value in self.graph.subject_objects(predicate):
+                table[value_subject].append(value)
+            self._tables[predicate] = table
+        return table.get(subject, [])
 
-def _texts(values: Iterable[Node]) -> list[str]:
-    return sorted({str(value) for value in values})
+    def first(self, subject: Node, predicate: URIRef) -> Node | None:
+        """One value, the same one on every run when there are several."""
+        return min(self.values(subject, predicate), key=str, default=None)
 
+    def text(self, subject: Node, predicate: URIRef) -> str | None:
+        value = self.first(subject, predicate)
+        return None if value is None else str(value)
 
-def _flag(graph: Graph, subject: Node, predicate: URIRef) -> bool:
-    value = _first(graph, subject, predicate)
-    return isinstance(value, Literal) and value.toPython() is True
+    def texts(self, subject: Node, predicate: URIRef) -> list[str]:
+        return sorted({str(value) for value in self.values(subject, predicate)})
+
+    def flag(self, subject: Node, predicate: URIRef) -> bool:
+        value = self.first(subject, predicate)
+        return isinstance(value, Literal) and value.toPython() is True
+
+    def label(self, iri: Node) -> str:
+        return self.text(iri, RDFS.label) or _local_name(iri)
 
 
 def _local_name(iri: Node) -> str:
     return re.split(r"[#/]", str(iri))[-1]
 
 
-def _label(graph: Graph, iri: Node) -> str:
-    return _text(graph, iri, RDFS.label) or _local_name(iri)
-
-
-def _sources(graph: Graph, html_dir: Path) -> list[Json]:
+def _sources(props: Properties, html_dir: Path) -> list[Json]:
     """Every source: those described, and those only mentioned by entities or claims."""
+    graph = props.graph
     claimed = {
         source
         for claim in graph.subjects(RDF.type, KGO.Claim)
-        for source in graph.objects(claim, PROV.wasDerivedFrom)
+        for source in props.values(claim, PROV.wasDerivedFrom)
     }
     iris = (
         set(graph.subjects(RDF.type, KGO.Source))
         | set(graph.objects(None, KGO.mentionedIn))
         | claimed
     )
-    return [_source(graph, iri, html_dir) for iri in sorted(iris, key=str)]
+    return [_source(props, iri, html_dir) for iri in sorted(iris, key=str)]
 
 
-def _source(graph: Graph, iri: Node, html_dir: Path) -> Json:
-    path = _text(graph, iri, KGO.path)
+def _source(props: Properties, iri: Node, html_dir: Path) -> Json:
+    path = props.text(iri, KGO.path)
     return {
         "iri": str(iri),
-        "id": _text(graph, iri, DCTERMS.identifier) or _local_name(iri),
-        "title": _text(graph, iri, DCTERMS.title),
-        "date": _text(graph, iri, DCTERMS.date),
+        "id": props.text(iri, DCTERMS.identifier) or _local_name(iri),
+        "title": props.text(iri, DCTERMS.title),
+        "date": props.text(iri, DCTERMS.date),
         "href": None if path is None else _relative_link(path, html_dir),
     }
 
@@ -204,85 +230,91 @@ def _entity_iris(graph: Graph, facts: list[tuple[str, str, str]]) -> list[str]:
     return sorted(typed | ends)
 
 
-def _nodes(graph: Graph, iris: list[str], source_index: dict[str, int]) -> list[Json]:
-    return [_node(graph, URIRef(iri), index, source_index) for index, iri in enumerate(iris)]
+def _nodes(props: Properties, iris: list[str], source_index: dict[str, int]) -> list[Json]:
+    return [_node(props, URIRef(iri), index, source_index) for index, iri in enumerate(iris)]
 
 
-def _node(graph: Graph, iri: URIRef, index: int, source_index: dict[str, int]) -> Json:
-    types = {_local_name(kind) for kind in graph.objects(iri, RDF.type)}
+def _node(props: Properties, iri: URIRef, index: int, source_index: dict[str, int]) -> Json:
+    types = {_local_name(kind) for kind in props.values(iri, RDF.type)}
     return {
         "id": index,
         "iri": str(iri),
-        "label": _label(graph, iri),
+        "label": props.label(iri),
         "type": next((name for name in ENTITY_TYPES if name in types), UNTYPED),
-        "aliases": _texts(graph.objects(iri, SKOS.altLabel)),
-        "wikidata": [
-            link for link in _texts(graph.objects(iri, OWL.sameAs)) if WIKIDATA_IRI.match(link)
-        ],
-        "foundingDate": _texts(graph.objects(iri, KGO.foundingDate)),
+        "aliases": props.texts(iri, SKOS.altLabel),
+        "wikidata": [link for link in props.texts(iri, OWL.sameAs) if WIKIDATA_IRI.match(link)],
+        "foundingDate": props.texts(iri, KGO.foundingDate),
         "sources": sorted(
-            source_index[str(source)] for source in graph.objects(iri, KGO.mentionedIn)
+            source_index[str(source)] for source in props.values(iri, KGO.mentionedIn)
         ),
     }
 
 
-def _names(node: Json) -> list[str]:
-    return [node["label"], *node["aliases"]]
+def _names(node: Json) -> re.Pattern[str]:
+    """A pattern that finds the entity's label or any alias as whole words, longest first."""
+    names = sorted({node["label"], *node["aliases"]} - {""}, key=lambda name: (-len(name), name))
+    alternatives = "|".join(re.escape(name) for name in names) or r"(?!)"
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _claims_by_fact(
-    graph: Graph, source_index: dict[str, int], names: dict[str, list[str]]
+    props: Properties, source_index: dict[str, int], names: dict[str, re.Pattern[str]]
 ) -> dict[tuple[str, str, str], list[Json]]:
     """The claims of each fact between two entities, in claim IRI order.
 
-    ``names`` gives each entity's label and aliases, to mark them in the evidence.
+    ``names`` finds each entity's label and aliases, to mark them in the evidence.
     """
     relations = {str(KGO[name]): name for name in ENTITY_RELATIONS}
     claims: dict[tuple[str, str, str], list[Json]] = defaultdict(list)
-    for claim in sorted(graph.subjects(RDF.type, KGO.Claim), key=str):
-        subject = _first(graph, claim, RDF.subject)
-        relation = relations.get(str(_first(graph, claim, RDF.predicate)))
-        obj = _first(graph, claim, RDF.object)
+    for claim in sorted(props.graph.subjects(RDF.type, KGO.Claim), key=str):
+        subject = props.first(claim, RDF.subject)
+        relation = relations.get(str(props.first(claim, RDF.predicate)))
+        obj = props.first(claim, RDF.object)
         if relation is None or not isinstance(subject, URIRef) or not isinstance(obj, URIRef):
             continue  # a literal-valued claim (foundingDate): the node panel shows the value
         fact = _fact_key(str(subject), relation, str(obj))
-        roles = {"subject": names.get(fact[0], []), "object": names.get(fact[2], [])}
-        claims[fact].append(_claim(graph, claim, source_index, roles))
+        roles = {"subject": names.get(fact[0]), "object": names.get(fact[2])}
+        claims[fact].append(_claim(props, claim, source_index, roles))
     return claims
 
 
 def _claim(
-    graph: Graph, claim: Node, source_index: dict[str, int], names: dict[str, list[str]]
+    props: Properties,
+    claim: Node,
+    source_index: dict[str, int],
+    names: dict[str, re.Pattern[str] | None],
 ) -> Json:
-    source = _first(graph, claim, PROV.wasDerivedFrom)
-    confidence = _first(graph, claim, KGO.confidence)
-    reporter = _first(graph, claim, KGO.reportedBy)
-    amount = _amount_text(_text(graph, claim, KGO.amount), _text(graph, claim, KGO.currency))
+    source = props.first(claim, PROV.wasDerivedFrom)
+    confidence = props.first(claim, KGO.confidence)
+    reporter = props.first(claim, KGO.reportedBy)
+    amount = _amount_text(props.text(claim, KGO.amount), props.text(claim, KGO.currency))
     return {
         "iri": str(claim),
         "source": None if source is None else source_index[str(source)],
         "confidence": None if confidence is None else round(float(confidence), 4),
         "amount": amount,
-        "approximate": _flag(graph, claim, KGO.approximate),
-        "undisclosed": _flag(graph, claim, KGO.undisclosed),
-        "hedged": _flag(graph, claim, KGO.hedged),
-        "reportedBy": None if reporter is None else _label(graph, reporter),
-        "role": _text(graph, claim, KGO.role),
-        "date": _text(graph, claim, KGO.date),
-        "patterns": _texts(_local_name(rule) for rule in graph.objects(claim, KGO.extractedBy)),
-        "disputed": (claim, KGO.disputedBy, None) in graph,
+        "approximate": props.flag(claim, KGO.approximate),
+        "undisclosed": props.flag(claim, KGO.undisclosed),
+        "hedged": props.flag(claim, KGO.hedged),
+        "reportedBy": None if reporter is None else props.label(reporter),
+        "role": props.text(claim, KGO.role),
+        "date": props.text(claim, KGO.date),
+        "patterns": sorted({_local_name(rule) for rule in props.values(claim, KGO.extractedBy)}),
+        "disputed": bool(props.values(claim, KGO.disputedBy)),
         "evidence": sorted(
-            (_evidence(graph, evidence, names) for evidence in graph.objects(claim, KGO.evidence)),
+            (_evidence(props, evidence, names) for evidence in props.values(claim, KGO.evidence)),
             key=lambda quote: (quote["start"] is None, quote["start"] or 0, quote["iri"]),
         ),
     }
 
 
-def _evidence(graph: Graph, evidence: Node, names: dict[str, list[str]]) -> Json:
-    exact = _text(graph, evidence, OA.exact) or ""
-    start = _first(graph, evidence, OA.start)
-    end = _first(graph, evidence, OA.end)
-    pattern = _first(graph, evidence, KGO.extractedBy)
+def _evidence(
+    props: Properties, evidence: Node, names: dict[str, re.Pattern[str] | None]
+) -> Json:
+    exact = props.text(evidence, OA.exact) or ""
+    start = props.first(evidence, OA.start)
+    end = props.first(evidence, OA.end)
+    pattern = props.first(evidence, KGO.extractedBy)
     return {
         "iri": str(evidence),
         "exact": exact,
@@ -324,7 +356,7 @@ def _edge(
     }
 
 
-def _highlights(text: str, names: dict[str, list[str]]) -> list[list[Any]]:
+def _highlights(text: str, names: dict[str, re.Pattern[str] | None]) -> list[list[Any]]:
     """[start, end, role] of each whole-word occurrence of the two entities' names in ``text``.
 
     Offsets count code points, like the evidence offsets. Where occurrences overlap, the
@@ -332,10 +364,9 @@ def _highlights(text: str, names: dict[str, list[str]]) -> list[list[Any]]:
     """
     found = sorted(
         (match.start(), -len(match.group()), role)
-        for role, role_names in names.items()
-        for name in role_names
-        if name
-        for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
+        for role, pattern in names.items()
+        if pattern is not None
+        for match in pattern.finditer(text)
     )
     highlights: list[list[Any]] = []
     for start, negative_length, role in found:
@@ -356,7 +387,7 @@ def _english_label(ontology: Graph, term: URIRef, fallback: str) -> str:
 
 
 def _style(ontology: Graph, term: URIRef, prop: URIRef, default: str) -> str:
-    return _text(ontology, term, prop) or default
+    return str(min(ontology.objects(term, prop), key=str, default=default))
 
 
 def _entity_types(ontology: Graph, nodes: list[Json]) -> list[Json]:
@@ -402,7 +433,8 @@ def _place(nodes: list[Json], edges: list[Json]) -> None:
     lowest = min(ranks, default=0.0)
     spread = (max(ranks, default=0.0) - lowest) or 1.0
     by_rank = sorted(range(len(nodes)), key=lambda index: (-ranks[index], nodes[index]["iri"]))
-    positions = _layout(by_rank, [(edge["from"], edge["to"]) for edge in edges])
+    label_widths = [LABEL_CHAR_PX * len(node["label"]) for node in nodes]
+    positions = _layout(by_rank, [(edge["from"], edge["to"]) for edge in edges], label_widths)
     shown_first = set(by_rank[:INITIAL_NODE_LIMIT])
     for index, node in enumerate(nodes):
         node["rank"] = round(ranks[index], 6)
@@ -432,7 +464,9 @@ def _pagerank(node_count: int, links: list[tuple[int, int]]) -> list[float]:
     return [ranks[index] for index in range(node_count)]
 
 
-def _layout(by_rank: list[int], links: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _layout(
+    by_rank: list[int], links: list[tuple[int, int]], label_widths: list[float]
+) -> list[tuple[int, int]]:
     """Whole-pixel positions, built outward from the most central entities.
 
     The page opens on the ``INITIAL_NODE_LIMIT`` most central entities, so they are laid out
@@ -449,18 +483,34 @@ def _layout(by_rank: list[int], links: list[tuple[int, int]]) -> list[tuple[int,
     positions: dict[int, tuple[float, float]] = {}
     remaining, top = by_rank, 0.0
     while remaining:
-        block = _core_layout(graph, remaining[:INITIAL_NODE_LIMIT])
+        block = _core_layout(graph, remaining[:INITIAL_NODE_LIMIT], label_widths)
         _hang(graph, block, rank_order)
-        left, block_top, _, height = _bounds(block)
+        left, block_top, _, height = _bounds(block, label_widths)
         positions.update(
             (node, (x - left, y - block_top + top)) for node, (x, y) in block.items()
         )
         top += height + COMPONENT_GAP_PX
         remaining = [node for node in remaining if node not in positions]
-    return [(round(x), round(y)) for x, y in (positions[node] for node in range(len(by_rank)))]
+    return _whole_pixels([positions[node] for node in range(len(by_rank))])
 
 
-def _core_layout(graph: nx.Graph, core: list[int]) -> dict[int, tuple[float, float]]:
+def _whole_pixels(points: list[tuple[float, float]]) -> list[tuple[int, int]]:
+    """The points rounded, each moved right past any earlier one on the same pixel: an entity
+    exactly on top of another could never be seen or clicked."""
+    taken: set[tuple[int, int]] = set()
+    rounded = []
+    for x, y in points:
+        point = (round(x), round(y))
+        while point in taken:
+            point = (point[0] + NUDGE_PX, point[1])
+        taken.add(point)
+        rounded.append(point)
+    return rounded
+
+
+def _core_layout(
+    graph: nx.Graph, core: list[int], label_widths: list[float]
+) -> dict[int, tuple[float, float]]:
     """The core entities' groups, each laid out alone by force direction, packed in rows.
 
     Two core entities are grouped when a fact links them, or when both are linked to the same
@@ -473,7 +523,11 @@ def _core_layout(graph: nx.Graph, core: list[int]) -> dict[int, tuple[float, flo
         (sorted(component) for component in nx.connected_components(core_graph)),
         key=lambda component: (-len(component), component[0]),
     )
-    return _pack([_component_layout(core_graph, component) for component in components])
+    blocks = [
+        _spread_labels(_component_layout(core_graph, component), label_widths)
+        for component in components
+    ]
+    return _pack(blocks, label_widths)
 
 
 def _core_links(graph: nx.Graph, core: set[int]) -> set[tuple[int, int]]:
@@ -502,6 +556,30 @@ def _component_layout(
     radius = NODE_SPACING_PX * math.sqrt(len(component))
     positions = nx.spring_layout(subgraph, seed=LAYOUT_SEED, scale=radius)
     return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
+
+
+def _spread_labels(
+    block: dict[int, tuple[float, float]], label_widths: list[float]
+) -> dict[int, tuple[float, float]]:
+    """The block's nodes moved apart vertically until no two labels overlap, or for at most
+    ``SPREAD_ROUNDS`` rounds. Labels are wide and short: a vertical step parts them cheaply."""
+    nodes = sorted(block)
+    xy = np.array([block[node] for node in nodes], dtype=float)
+    half_widths = np.array([label_widths[node] / 2 + LABEL_MARGIN_PX for node in nodes])
+    order = np.arange(len(nodes))
+    tie_side = np.sign(order[:, None] - order[None, :])  # for two nodes at the same height
+    for _ in range(SPREAD_ROUNDS):
+        dx = xy[:, None, 0] - xy[None, :, 0]
+        dy = xy[:, None, 1] - xy[None, :, 1]
+        overlap = LABEL_BOX_PX - np.abs(dy)
+        overlapping = (np.abs(dx) < half_widths[:, None] + half_widths[None, :]) & (overlap > 0)
+        np.fill_diagonal(overlapping, False)
+        if not overlapping.any():
+            break
+        side = np.where(dy != 0, np.sign(dy), tie_side)
+        # Each of the two moves half the overlap away from the other.
+        xy[:, 1] += np.where(overlapping, overlap * side / 2, 0.0).sum(axis=1)
+    return {node: (float(x), float(y)) for node, (x, y) in zip(nodes, xy)}
 
 
 def _hang(
@@ -551,9 +629,11 @@ def _disc(
     ]
 
 
-def _pack(blocks: list[dict[int, tuple[float, float]]]) -> dict[int, tuple[float, float]]:
+def _pack(
+    blocks: list[dict[int, tuple[float, float]]], label_widths: list[float]
+) -> dict[int, tuple[float, float]]:
     """Place the components left to right in rows, the whole about as wide as a screen."""
-    boxes = [(block, *_bounds(block)) for block in blocks]
+    boxes = [(block, *_bounds(block, label_widths)) for block in blocks]
     area = sum(
         (width + COMPONENT_GAP_PX) * (height + COMPONENT_GAP_PX)
         for _, _, _, width, height in boxes
@@ -571,11 +651,14 @@ def _pack(blocks: list[dict[int, tuple[float, float]]]) -> dict[int, tuple[float
     return positions
 
 
-def _bounds(block: dict[int, tuple[float, float]]) -> tuple[float, float, float, float]:
-    """Left, top, width and height of a component's positions."""
-    xs = [x for x, _ in block.values()]
+def _bounds(
+    block: dict[int, tuple[float, float]], label_widths: list[float]
+) -> tuple[float, float, float, float]:
+    """Left, top, width and height of a block's nodes with their labels (centred below)."""
+    left = min(x - label_widths[node] / 2 for node, (x, _) in block.items())
+    right = max(x + label_widths[node] / 2 for node, (x, _) in block.items())
     ys = [y for _, y in block.values()]
-    return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+    return left, min(ys), right - left, max(ys) - min(ys)
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -586,13 +669,7 @@ def _page(title: str, data: Json) -> str:
     counts = data["counts"]
     values = {
         "TITLE": html.escape(title),
-        "COUNTS": " · ".join(
-            (
-                _count(counts["entities"], "entity", "entities"),
-                _count(counts["facts"], "fact", "facts"),
-                _count(counts["sources"], "source", "sources"),
-            )
-        ),
+        "COUNTS": _counts_text(counts),
         "VIS_STYLE": vis_style,
         "VIEW_STYLE": _template("view.css"),
         "GRAPH_DATA": _script_json(data),
@@ -605,6 +682,17 @@ def _page(title: str, data: Json) -> str:
 
 def _script_json(data: Json) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(SCRIPT_SAFE_JSON)
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """"20 entities · 14 facts (12 links between entities, 2 founding dates) · 5 sources"."""
+    facts = _count(counts["facts"], "fact", "facts")
+    if counts["foundingDates"]:
+        between = _count(counts["facts"] - counts["foundingDates"], "link", "links")
+        dates = _count(counts["foundingDates"], "founding date", "founding dates")
+        facts = f"{facts} ({between} between entities, {dates})"
+    entities = _count(counts["entities"], "entity", "entities")
+    return " · ".join((entities, facts, _count(counts["sources"], "source", "sources")))
 
 
 def _count(number: int, singular: str, plural: str) -> str:

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import statistics
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from kg import vocab
+from kg import cli, vocab
 from kg.view import INITIAL_NODE_LIMIT, render_html
 from kg.vocab import KGO, KGR, OA
 
@@ -233,8 +236,8 @@ def test_vis_network_is_inlined(page: str) -> None:
 
 def test_header_shows_title_and_counts(page: str) -> None:
     assert "<title>Northwind &lt;news&gt; &amp; co</title>" in page
-    # Three facts between entities and one founding date.
-    assert "6 entities · 4 facts · 2 sources" in page
+    # Three facts between entities, drawn as links, and one founding date, shown on its entity.
+    assert "6 entities · 4 facts (3 links between entities, 1 founding date) · 2 sources" in page
 
 
 def test_data_holds_entities_with_their_details(page: str) -> None:
@@ -430,5 +433,42 @@ def test_large_graph_opens_on_its_300_most_central_entities(workdir: Path) -> No
     assert len({(node["x"], node["y"]) for node in nodes}) == 1000
 
 
+def test_large_graph_grows_outward_from_the_entities_it_opens_on(workdir: Path) -> None:
+    """The opening view's entities are laid out together, and those held back hang off them
+    farther out, rather than all of them being spread over the whole graph."""
+    nodes = embedded_data(render_html(large_graph(3000)))["nodes"]
+    shown_first = [node for node in nodes if node["initial"]]
+    centre_x = statistics.mean(node["x"] for node in shown_first)
+    centre_y = statistics.mean(node["y"] for node in shown_first)
+
+    def distance(node: dict[str, Any]) -> float:
+        return math.hypot(node["x"] - centre_x, node["y"] - centre_y)
+
+    held_back = [node for node in nodes if not node["initial"]]
+    assert statistics.median(map(distance, held_back)) > statistics.median(map(distance, shown_first))
+    assert len({(node["x"], node["y"]) for node in nodes}) == 3000
+
+
 def test_small_graph_opens_whole(page: str) -> None:
     assert all(node["initial"] for node in embedded_data(page)["nodes"])
+
+
+@pytest.mark.parametrize("graph_file", ["graph.ttl", "graph.trig", "graph.nq", "graph.jsonld"])
+def test_kg_view_renders_a_graph_file_as_the_build_did(
+    graph_file: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kg view GRAPH -o PAGE` shows the same entities, facts and sources as the page that
+    `kg build` wrote beside the graph, with source links relative to the new page."""
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    page = tmp_path / "view" / "page.html"
+    assert cli.main(["view", f"output/{graph_file}", "-o", str(page)]) == 0
+    assert capsys.readouterr().out.strip() == str(page)
+    built = embedded_data((root / "output" / "graph.html").read_text(encoding="utf-8"))
+    viewed = embedded_data(page.read_text(encoding="utf-8"))
+    for source in viewed["sources"]:
+        href = source.pop("href")
+        assert (page.parent / unquote(href)).resolve() == (root / "seeds" / f"{source['id']}.txt")
+    for source in built["sources"]:
+        source.pop("href")
+    assert viewed == built

@@ -1,5 +1,11 @@
 // The graph page. Every element is built with createElement and text nodes, never innerHTML:
 // names and sentences come from articles and must show as text, whatever they contain.
+//
+// For tests and benchmarks the page exposes one read-only object, window.newskg:
+//   network  the vis.Network (positions, selection, view: getPositions, canvasToDOM, ...)
+//   nodes    the vis.DataView of the entities drawn (those that pass the filters)
+//   edges    the vis.DataView of the facts drawn
+//   drawn    a Promise of the time, in ms since the page was opened, of the first complete drawing
 "use strict";
 (() => {
   const data = JSON.parse(document.getElementById("graph-data").textContent);
@@ -109,11 +115,22 @@
 
   // --- the network ---------------------------------------------------------------------------
 
+  const LABEL_PX = 18;
+  // A large graph opens zoomed far out, where labels are too small to read and are not drawn;
+  // its most central entities keep labels of at least HEADLINE_SCREEN_PX on screen.
+  const HEADLINE_COUNT = 10;
+  const HEADLINE_SCREEN_PX = 14;
+  const headlines = new Set(data.nodes.length <= data.initialLimit ? [] : [...data.nodes]
+    .sort((a, b) => b.rank - a.rank)
+    .slice(0, HEADLINE_COUNT)
+    .map((node) => node.id));
+
   function visNode(node) {
     const type = typeById.get(node.type);
     return {
       id: node.id,
       label: node.label,
+      font: { size: LABEL_PX },
       title: `${node.label} (${type.label})`,
       x: node.x,
       y: node.y,
@@ -125,6 +142,27 @@
         highlight: { background: type.color, border: "#1f2328" },
       },
     };
+  }
+
+  // Facts between the same two entities would be drawn on top of one another: all but the
+  // first curve away from the straight line, alternately to either side.
+  const parallelIndex = new Map();
+  {
+    const countByPair = new Map();
+    for (const edge of data.edges) {
+      const pair = `${Math.min(edge.from, edge.to)} ${Math.max(edge.from, edge.to)}`;
+      const index = countByPair.get(pair) ?? 0;
+      countByPair.set(pair, index + 1);
+      parallelIndex.set(edge.id, index);
+    }
+  }
+
+  function edgeCurve(edge) {
+    const index = parallelIndex.get(edge.id);
+    if (index === 0) return false;
+    // The side is taken relative to the lower-numbered end, whichever way the fact points.
+    const clockwise = (index % 2 === 1) === (edge.from < edge.to);
+    return { enabled: true, type: clockwise ? "curvedCW" : "curvedCCW", roundness: 0.3 * Math.ceil(index / 2) };
   }
 
   function edgeWidth(edge) {
@@ -145,31 +183,53 @@
       id: edge.id,
       from: edge.from,
       to: edge.to,
+      relation: edge.relation,
       label: edge.disputed ? `${relation.label} ⚠` : relation.label,
       title: edgeTooltip(edge, relation),
       color: { color: relation.color, highlight: relation.color, hover: relation.color },
       font: { color: edge.disputed ? "#c62828" : "#59636e" },
       dashes: edge.hedged,
+      smooth: edgeCurve(edge),
       width: edgeWidth(edge),
       arrows: { to: { enabled: !relation.symmetric, scaleFactor: 0.6 } },
     };
   }
 
   // Filtered views over all nodes and edges: a filter change is a refresh, never a rebuild.
-  const nodeView = new vis.DataView(new vis.DataSet(data.nodes.map(visNode)), {
+  const nodeData = new vis.DataSet(data.nodes.map(visNode));
+  const nodeView = new vis.DataView(nodeData, {
     filter: (item) => nodePasses(item.id),
   });
   const edgeView = new vis.DataView(new vis.DataSet(data.edges.map(visEdge)), {
     filter: (item) => edgePasses(data.edges[item.id]),
   });
-  const font = { face: "system-ui, sans-serif", strokeWidth: 3, strokeColor: "#ffffff" };
+  const font = { face: "system-ui, sans-serif", strokeWidth: 4, strokeColor: "#ffffff" };
   const network = new vis.Network(document.getElementById("network"), { nodes: nodeView, edges: edgeView }, {
     // Positions come from the Python layout: no physics, so the page appears at once.
     physics: false,
     interaction: { hover: true, tooltipDelay: 200, hideEdgesOnDrag: data.edges.length > 1000 },
-    nodes: { borderWidth: 1, font: { ...font, size: 14 } },
-    edges: { smooth: false, selectionWidth: 1.5, font: { ...font, size: 11, align: "middle" } },
+    nodes: {
+      borderWidth: 1,
+      font: { ...font, color: "#1f2328" },
+      // Labels under 6 px on screen are not drawn: unreadable, and they cost redraw time.
+      scaling: { label: { drawThreshold: 7 } },
+    },
+    edges: { smooth: false, selectionWidth: 1.5, font: { ...font, size: 14, align: "middle" } },
   });
+  const drawn = new Promise((resolve) => {
+    network.once("afterDrawing", () => resolve(performance.now()));
+  });
+  window.newskg = Object.freeze({ network, nodes: nodeView, edges: edgeView, drawn });
+
+  let headlinePx = LABEL_PX;
+  function resizeHeadlines() {
+    const size = Math.round(Math.max(LABEL_PX, HEADLINE_SCREEN_PX / network.getScale()));
+    if (headlines.size === 0 || size === headlinePx) return;
+    headlinePx = size;
+    nodeData.update([...headlines].map((id) => ({ id, font: { size } })));
+  }
+  network.on("zoom", resizeHeadlines);
+  network.on("animationFinished", resizeHeadlines);
 
   function refresh() {
     nodeView.refresh();
@@ -186,7 +246,7 @@
     const entities = formatCount(data.nodes.length, "entity", "entities");
     status.textContent = hidden === 0
       ? `Showing ${formatCount(nodeView.length, "entity", "entities")} and `
-        + `${formatCount(edgeView.length, "fact", "facts")} that pass the filters.`
+        + `${formatCount(edgeView.length, "link", "links")} that pass the filters.`
       : `Showing ${numberFormat.format(state.revealed.size)} of ${entities}, the most central first; `
         + "double-click an entity to show its neighbours.";
   }
@@ -210,12 +270,15 @@
     showEdge(id);
   }
 
+  function hiddenNeighbours(id) {
+    const ends = edgesByNode[id].flatMap((edge) => [edge.from, edge.to]);
+    return new Set(ends.filter((end) => !state.revealed.has(end)));
+  }
+
   function revealNeighbours(id) {
-    for (const edge of edgesByNode[id]) {
-      state.revealed.add(edge.from);
-      state.revealed.add(edge.to);
-    }
+    for (const end of hiddenNeighbours(id)) state.revealed.add(end);
     refresh();
+    if (details.dataset.node === String(id)) showNode(id);
   }
 
   network.on("click", (event) => {
@@ -226,21 +289,30 @@
   network.on("doubleClick", (event) => {
     if (event.nodes.length > 0) revealNeighbours(event.nodes[0]);
   });
+  // Dragged entities go back to their computed place on "Reset layout".
+  const dragged = new Set();
+  network.on("dragEnd", (event) => {
+    for (const id of event.nodes) dragged.add(id);
+  });
 
   // --- the details panel ---------------------------------------------------------------------
 
   const details = document.getElementById("details");
 
-  function setDetails(...children) {
+  function setDetails(nodeId, ...children) {
+    // The entity the panel shows, if any, so that revealing its neighbours can refresh it.
+    details.dataset.node = nodeId ?? "";
     details.replaceChildren(...children.filter((child) => child !== null));
     details.scrollTop = 0;
   }
 
   function showHint() {
     setDetails(
+      null,
       h("h2", {}, "Details"),
       h("p", { className: "hint" },
-        "Click an entity to see what is known about it, or a fact to read the sentences that state it."),
+        "Click an entity to see what is known about it, or a link to read the sentences that state it. "
+        + "Double-click an entity to show its neighbours; drag to move, scroll to zoom."),
     );
   }
 
@@ -293,10 +365,18 @@
       h("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, link.split("/").pop());
     const wikidata = node.wikidata.length > 0 ? h("span", {}, ...node.wikidata.map(wikidataLink)) : null;
     const facts = edgesByNode[id];
+    const hidden = hiddenNeighbours(id).size;
+    const reveal = hidden === 0 ? null : h("button", {
+      type: "button",
+      className: "reveal",
+      onclick: () => revealNeighbours(id),
+    }, `Show ${formatCount(hidden, "hidden neighbour", "hidden neighbours")}`);
     setDetails(
+      id,
       h("h2", { className: "title" }, node.label),
       typeBadge(node),
       nodePasses(id) ? null : h("p", { className: "muted" }, "Hidden by the current filters."),
+      reveal,
       definitions([
         ["Also called", node.aliases.join(", ")],
         ["Wikidata", wikidata],
@@ -370,6 +450,7 @@
     const arrow = relation.symmetric ? "↔" : "→";
     const claims = formatCount(edge.claims.length, "claim", "claims");
     setDetails(
+      null,
       h("h2", { className: "title" }, nodeButton(edge.from), ` ${arrow} `, nodeButton(edge.to)),
       ...badges,
       h("h3", {}, `${claims} from ${formatCount(edge.sourceCount, "source", "sources")}`),
@@ -439,10 +520,19 @@
   const names = [...nodeByName.keys()].sort((a, b) => a.localeCompare(b));
   document.getElementById("entity-names").append(...names.map((name) => h("option", { value: name })));
 
+  // What is typed is matched regardless of case, against the listed names, then the labels,
+  // then the aliases ("Acme" finds Acme Corporation); set in the reverse order, so the
+  // first of these wins.
+  const nodeByTypedName = new Map();
+  for (const node of data.nodes) {
+    for (const alias of node.aliases) nodeByTypedName.set(alias.toLowerCase(), node.id);
+  }
+  for (const node of data.nodes) nodeByTypedName.set(node.label.toLowerCase(), node.id);
+  for (const [name, id] of nodeByName) nodeByTypedName.set(name.toLowerCase(), id);
+
   const search = document.getElementById("search");
   function runSearch() {
-    const id = nodeByName.get(search.value)
-      ?? nodeByName.get(names.find((name) => name.toLowerCase() === search.value.trim().toLowerCase()));
+    const id = nodeByName.get(search.value) ?? nodeByTypedName.get(search.value.trim().toLowerCase());
     search.classList.toggle("not-found", id === undefined && search.value !== "");
     if (id !== undefined) focusNode(id);
   }
@@ -453,11 +543,19 @@
 
   function fitView() {
     network.fit();
-    // A small graph would otherwise be blown up to fill the canvas.
-    if (network.getScale() > 1) network.moveTo({ scale: 1 });
+    // A small graph would otherwise be blown up to fill the canvas; and fit() leaves no room
+    // for the labels of the outermost entities.
+    network.moveTo({ scale: Math.min(network.getScale() * 0.92, 1) });
+    resizeHeadlines();
   }
 
-  document.getElementById("reset-view").addEventListener("click", fitView);
+  function resetLayout() {
+    for (const id of dragged) network.moveNode(id, data.nodes[id].x, data.nodes[id].y);
+    dragged.clear();
+    fitView();
+  }
+
+  document.getElementById("reset-view").addEventListener("click", resetLayout);
   document.getElementById("show-all").addEventListener("click", () => {
     state.revealed = new Set(data.nodes.map((node) => node.id));
     refresh();
