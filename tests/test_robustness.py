@@ -1,6 +1,7 @@
 """Bad files, interrupted runs and concurrent builds never cost a user their graph."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -139,3 +140,18 @@ def test_an_unreadable_file_is_skipped_naming_the_reason(tmp_path: Path, monkeyp
     graph = pipeline.build([tmp_path])
     assert [doc.id for doc in graph.resolution.documents] == ["good"]
     assert graph.skipped == [((tmp_path / "secret.txt").as_posix(), "cannot read file (Permission denied)")]
+
+
+@pytest.mark.slow
+def test_nested_folders_symlinks_and_a_symlink_loop_read_each_article_once(tmp_path: Path) -> None:
+    articles = tmp_path / "in"
+    (articles / "2026" / "march").mkdir(parents=True)
+    (articles / "2026" / "march" / "deal.txt").write_text(GOOD)
+    (articles / "2026" / "loop").symlink_to(articles, target_is_directory=True)  # in/2026/loop -> in
+    (articles / "linked.txt").symlink_to(articles / "2026" / "march" / "deal.txt")
+    (articles / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    result = kg("build", str(articles), "-o", str(tmp_path / "out"), "--no-cache", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["sources"] == 1 and summary["skipped"] == []
+    assert "Fabrikam Robotics" in (tmp_path / "out" / "graph.ttl").read_text()
