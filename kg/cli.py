@@ -42,6 +42,11 @@ def _build(args: argparse.Namespace) -> int:
         if missing:
             raise SourceError(f"{missing[0]}: no such file or folder")
         with output_lock(args.output):
+            fingerprint = pipeline.output_fingerprint(args.sources, settings)
+            unchanged = pipeline.recorded_summary(args.output, settings, fingerprint)
+            if unchanged is not None and args.store is None:
+                _print_summary(args, {**unchanged, "up_to_date": True}, [args.output / name for name in sorted(unchanged.get("files", []))])
+                return EXIT_OK
             bar = _progress_bar(quiet=args.quiet or args.json)
             graph = pipeline.build(args.sources, settings=settings, progress=bar.update if bar else None)
             if bar:
@@ -52,6 +57,8 @@ def _build(args: argparse.Namespace) -> int:
                 print(f"kg build: error: {len(graph.skipped)} input(s) skipped and --strict is set; nothing written", file=sys.stderr)
                 return EXIT_ERROR
             written = graph.write(args.output, store_dir=args.store)
+            summary = {**graph.summary(), "files": [p.name for p in written]}
+            pipeline.record_build(args.output, settings, fingerprint, written, summary)
     except KeyboardInterrupt:
         print(f"kg build: interrupted; {args.output}/ is as it was before this build", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -63,16 +70,21 @@ def _build(args: argparse.Namespace) -> int:
     except (pipeline.BuildError, SourceError, OutputBusy, OSError) as error:
         print(f"kg build: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    summary = graph.summary()
+    _print_summary(args, summary, written)
+    return EXIT_OK
+
+
+def _print_summary(args: argparse.Namespace, summary: dict, written: list[Path]) -> None:
     if args.json:
         print(json.dumps({**summary, "output": str(args.output), "files": [str(p) for p in written]}, indent=2))
     elif not args.quiet:
+        skipped = len(summary["skipped"])  # type: ignore[arg-type]
         print(
             f"{summary['sources']} sources, {summary['entities']} entities, {summary['facts']} facts "
             f"({summary['claims']} claims), {summary['triples']} triples -> {args.output}/"
-            + (f" ({len(graph.skipped)} files skipped)" if graph.skipped else "")
+            + (f" ({skipped} files skipped)" if skipped else "")
+            + (" (up to date: nothing changed since the last build)" if summary.get("up_to_date") else "")
         )
-    return EXIT_OK
 
 
 def _progress_bar(quiet: bool):  # noqa: ANN202 - a tqdm bar or None

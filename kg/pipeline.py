@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ from kg.ids import is_base_iri
 from kg.resolve import KnownEntity, Overrides, Resolution, resolve
 from kg.types import ENTITY_TYPES, Document, DocumentExtraction
 from kg.validate import NonConformingGraph, conforms, validate
-from kg.vocab import DEFAULT_BASE_IRI
+from kg.vocab import DEFAULT_BASE_IRI, data_file
 
 Progress = Callable[[int], None]  # called with the number of documents just finished
 
@@ -150,6 +151,60 @@ def extract_all(documents: Iterable[Document], settings: Settings, progress: Pro
     yield from from_cache
     if extraction_cache is not None:
         extraction_cache.prune()
+
+
+BUILD_RECORD = "build.json"  # in the cache folder: what the last build read and wrote
+
+
+def output_fingerprint(sources: Sequence[Path], settings: Settings) -> str | None:
+    """A digest of everything a build's output depends on: each input's cache key (its
+    text, the model, the rules), what was skipped, the settings, and newskg's code and
+    data files. None when builds are not to be compared (no cache, or a timestamp)."""
+    if settings.cache_dir is None or settings.timestamp:
+        return None
+    digest = hashlib.sha256(repr(build_info(settings)).encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.rglob("*.py"), *package.rglob("templates/*"), *data_file().rglob("*")]):
+        if path.is_file():
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    for dependency in ("rdflib", "pyoxigraph", "networkx", "pyvis", "pyshacl-turbo"):
+        digest.update(f"{dependency} {version(dependency)}".encode())
+    pipeline_id = f"{nlp.pipeline_version()} rules {rules_fingerprint()}"
+    skipped: list[tuple[str, str]] = []
+    for document in stream_documents(sources, {}, settings, skipped):
+        digest.update(f"{document.id}\0{document.path}\0{entry_key(document, pipeline_id)}\0".encode())
+    digest.update(repr(skipped).encode())
+    return digest.hexdigest()
+
+
+def recorded_summary(output: Path, settings: Settings, fingerprint: str | None) -> dict[str, object] | None:
+    """The summary of the last build into ``output`` when it read exactly the same inputs
+    with the same code and its files are still as it wrote them; else None."""
+    if fingerprint is None or settings.cache_dir is None:
+        return None
+    try:
+        record = json.loads((settings.cache_dir / BUILD_RECORD).read_text(encoding="utf-8"))
+        if record["fingerprint"] != fingerprint or record["output"] != str(Path(output).resolve()):
+            return None
+        if any(_file_digest(Path(output) / name) != digest for name, digest in record["files"].items()):
+            return None
+        if not store.default_store(Path(output)).is_dir():
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    summary: dict[str, object] = record["summary"]
+    return summary
+
+
+def record_build(output: Path, settings: Settings, fingerprint: str | None, written: list[Path], summary: dict[str, object]) -> None:
+    if fingerprint is None or settings.cache_dir is None:
+        return
+    record = {"fingerprint": fingerprint, "output": str(Path(output).resolve()), "files": {p.name: _file_digest(p) for p in written}, "summary": summary}
+    export.write_atomic(settings.cache_dir / BUILD_RECORD, json.dumps(record, indent=1, sort_keys=True))
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def build_info(settings: Settings) -> BuildInfo:

@@ -91,3 +91,20 @@ def test_the_seeds_through_a_dask_cluster_give_the_committed_output(tmp_path: Pa
     graph.write(output, store_dir=tmp_path / "store")
     for name in ("graph.ttl", "graph.trig", "graph.nq", "graph.jsonld", "report.md"):
         assert (output / name).read_bytes() == (ROOT / "output" / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_a_rebuild_with_nothing_changed_writes_nothing_and_says_so(tmp_path: Path) -> None:
+    from .test_build import kg
+
+    write_articles(tmp_path / "in", ARTICLES)
+    out = tmp_path / "out"
+    assert kg("build", str(tmp_path / "in"), "-o", str(out), "--workers", "1").returncode == 0
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("graph.*")}
+    again = kg("build", str(tmp_path / "in"), "-o", str(out), "--workers", "1")
+    assert again.returncode == 0 and "up to date" in again.stdout
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("graph.*")} == stamps
+    (tmp_path / "in" / "beta.txt").write_text("Litware Inc. partnered with Contoso Ltd. to build battery packs.")
+    changed = kg("build", str(tmp_path / "in"), "-o", str(out), "--workers", "1")
+    assert changed.returncode == 0 and "up to date" not in changed.stdout
+    assert "Contoso Ltd." in (out / "graph.ttl").read_text()
