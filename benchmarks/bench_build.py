@@ -90,12 +90,16 @@ print(time.perf_counter() - started)
 
 EXPORTS = """
 import sys, time
+from pathlib import Path
 from kg import export, pipeline
-graph = pipeline.build([sys.argv[1]], settings=pipeline.Settings(workers=2, cache_dir=sys.argv[2]))
-triples = len(graph.graph)
+graph = pipeline.build([sys.argv[1]], settings=pipeline.Settings(workers=2, cache_dir=Path(sys.argv[2])))
+started = time.perf_counter()
+ordered = graph.ordered
+triples = len(ordered.quads)
+print("sorting", triples, time.perf_counter() - started)
 for name, render in export.EXPORTS.items():
     started = time.perf_counter()
-    render(graph.dataset)
+    render(ordered)
     print(name, triples, time.perf_counter() - started)
 """
 
@@ -117,27 +121,24 @@ def main() -> None:
         write_corpus(grown, records + [dict(r, id=f"{r['id']}-new") for r in extra])
         print(f"slice: {len(records)} articles, {words:,} words")
 
-        bare = {n: float(subprocess.run([python, "-c", BARE, str(corpus), str(n)], capture_output=True, text=True, check=True, cwd=ROOT).stdout) for n in (1, 2)}
+        bare: dict[int, float] = {}
+        for processes in (1, 2):
+            bare[processes] = float(subprocess.run([python, "-c", BARE, str(corpus), str(processes)], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+            print(f"bare nlp.pipe, {processes} process(es) {words / bare[processes]:>9,.0f} words/s", flush=True)
         one, rss_one, _ = timed([*kg, str(corpus), "-o", str(folder / "out1"), "--workers", "1", "--no-cache"])
+        print(f"kg build, 1 worker         {words / one:>9,.0f} words/s   ratio to bare (1 process): {bare[1] / one:.2f}   (whole command: start-up, resolution, RDF, exports, store)", flush=True)
         two, rss_two, _ = timed([*kg, str(corpus), "-o", str(folder / "out2"), "--workers", "2", "--cache", str(folder / "cache")])
+        print(f"kg build, 2 workers        {words / two:>9,.0f} words/s   ratio to 1 worker: {one / two:.2f}   ratio to bare (2 processes): {bare[2] / two:.2f}", flush=True)
         unchanged, _, _ = timed([*kg, str(corpus), "-o", str(folder / "out2"), "--workers", "2", "--cache", str(folder / "cache")])
+        print(f"no-change rebuild          {unchanged:>9.1f} s      fraction of the full build: {unchanged / two:.3f}", flush=True)
         added, _, _ = timed([*kg, str(grown), "-o", str(folder / "out2"), "--workers", "2", "--cache", str(folder / "cache")])
+        print(f"rebuild after adding 1%    {added:>9.1f} s      fraction of the full build: {added / two:.3f}", flush=True)
         exports = subprocess.run([python, "-c", EXPORTS, str(corpus), str(folder / "cache")], capture_output=True, text=True, check=True, cwd=ROOT).stdout
-
-    def rate(seconds: float) -> str:
-        return f"{words / seconds:>9,.0f} words/s"
-
-    print(f"bare nlp.pipe, 1 process   {rate(bare[1])}")
-    print(f"bare nlp.pipe, 2 processes {rate(bare[2])}")
-    print(f"kg build, 1 worker         {rate(one)}   ratio to bare (1 process): {bare[1] / one:.2f}   (whole command: start-up, resolution, RDF, exports, store)")
-    print(f"kg build, 2 workers        {rate(two)}   ratio to 1 worker: {one / two:.2f}   ratio to bare (2 processes): {bare[2] / two:.2f}")
-    print(f"no-change rebuild          {unchanged:>9.1f} s      fraction of the full build: {unchanged / two:.3f}")
-    print(f"rebuild after adding 1%    {added:>9.1f} s      fraction of the full build: {added / two:.3f}")
-    for line in exports.splitlines():
-        name, triples, seconds = line.split()
-        print(f"export {name:<20}{int(triples) / float(seconds):>9,.0f} triples/s ({int(triples):,} triples, {float(seconds):.2f} s)")
-    print(f"peak RSS, 1 worker         {rss_one / 2**20:>9,.0f} MiB")
-    print(f"peak RSS, 2 workers        {rss_two / 2**20:>9,.0f} MiB")
+        for line in exports.splitlines():
+            name, triples, seconds = line.split()
+            print(f"export {name:<20}{int(triples) / float(seconds):>9,.0f} triples/s ({int(triples):,} triples, {float(seconds):.2f} s)")
+        print(f"peak RSS, 1 worker         {rss_one / 2**20:>9,.0f} MiB")
+        print(f"peak RSS, 2 workers        {rss_two / 2**20:>9,.0f} MiB")
 
 
 if __name__ == "__main__":

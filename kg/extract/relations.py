@@ -20,7 +20,8 @@ from spacy.vocab import Vocab
 
 from kg.extract.mentions import ACRONYM, CAMEL_CASE, CONTEXT_WEIGHT, MentionIndex, clean_bounds, is_clean_name, list_items
 from kg.extract.rules import PARTNERS, Rule, lexicon, rules
-from kg.types import Details, RelationMention, Span
+from kg.types import ENTITY_TYPES, Details, RelationMention, Span
+from kg.vocab import relation_signatures
 
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
 CLIMB_DEPS = frozenset(
@@ -35,20 +36,19 @@ HEDGE_FACTOR = 0.8
 INFERRED_FACTOR = 0.9  # an argument found through "it" or "the studio"
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
-# Where each relation's arguments must sit, as type votes: a partnership is between
-# organizations, a person works for one. Relation rules vote for their arguments' types.
-ARGUMENT_TYPES: dict[str, tuple[str | None, str | None]] = {
-    "investsIn": ("Organization", "Organization"),
-    "partnersWith": ("Organization", "Organization"),
-    "foundedBy": ("Organization", None),
-    "foundingDate": ("Organization", None),
-    "parentOrganization": ("Organization", "Organization"),
-    "acquired": (None, "Organization"),
-    "worksFor": ("Person", "Organization"),
-    "develops": ("Organization", "Product"),
-    "produces": ("Organization", "CreativeWork"),
-    "memberOf": (None, "Organization"),
-}
+
+
+@cache
+def argument_types() -> dict[str, tuple[str | None, str | None]]:
+    """The type each relation's subject and object vote for: the ontology's domain and
+    range when it names one class (a partnership is between organizations, a person works
+    for one), nothing where it allows several (an investor is a company or a person)."""
+
+    def single(classes: frozenset[str]) -> str | None:
+        (kind,) = classes if len(classes) == 1 else (None,)
+        return kind if kind in ENTITY_TYPES else None
+
+    return {relation: (single(domain), single(range_)) for relation, (domain, range_) in relation_signatures().items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +192,7 @@ class Extractor:
         arguments = {a.mention for pair in pairs for a in pair if a is not None}
         reported_by = next((outlet for outlet in outlets if outlet not in arguments), None)
         heading = index.in_heading(sentence.start_char)
-        subject_type, object_type = ARGUMENT_TYPES[rule.relation]
+        subject_type, object_type = argument_types()[rule.relation]
         for subject, target in pairs:
             if target is not None and (target.mention == subject.mention or index.text(target.mention) == index.text(subject.mention)):
                 continue
