@@ -108,13 +108,20 @@ class OrderedDataset:
         self.default = default
 
     @cached_property
+    def triples(self) -> list[tuple[Node, Node, Node]]:
+        """Every distinct triple of every graph, by subject, predicate (rdf:type first) and
+        object: the order of the Turtle file."""
+        unique = {(s, p, o) for s, p, o, _ in self.quads}
+        return sorted(unique, key=lambda t: (t[0].n3(), _sort_key(t[1]), t[2].n3()))
+
+    @cached_property
     def union(self) -> Graph:
         """Every triple of every named graph in one graph, added in sorted order."""
         graph = Graph()
         for prefix, namespace in self.dataset.namespaces():
             graph.bind(prefix, namespace, replace=True)
-        for s, p, o, _ in self.quads:
-            graph.add((s, p, o))
+        for triple in self.triples:
+            graph.add(triple)
         return graph
 
     @cached_property
@@ -145,13 +152,7 @@ def _ox_term(term: Node) -> ox.NamedNode | ox.Literal:
 
 
 def turtle(ordered: OrderedDataset) -> bytes:
-    seen: set[ox.Triple] = set()
-    triples = []
-    for quad in ordered.oxigraph_quads:
-        if quad.triple not in seen:
-            seen.add(quad.triple)
-            triples.append(quad.triple)
-    triples.sort(key=lambda t: (str(t.subject), t.predicate.value != str(RDF.type), str(t.predicate), str(t.object)))
+    triples = [ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o)) for s, p, o in ordered.triples]
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=ordered.prefixes)
 
 
@@ -179,7 +180,7 @@ def json_ld(ordered: OrderedDataset) -> str:
     document = json.loads(graph.serialize(format="json-ld", context=json_ld_context()))
     nodes = document.get("@graph", [])
     for node in nodes:
-        for key, value in node.items():
+        for value in node.values():
             if isinstance(value, list):
                 value.sort(key=lambda item: json.dumps(item, sort_keys=True))
     nodes.sort(key=lambda node: node.get("@id", ""))

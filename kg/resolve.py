@@ -202,7 +202,7 @@ def _entities(
     wikidata = {name_key(k.name): k.wikidata for k in known if k.wikidata}
 
     drafts = []
-    for root, keys in sorted(members.items()):
+    for _, keys in sorted(members.items()):
         if not any(key in running_text for key in keys):
             continue  # only ever seen in headlines: word salad until running text names it
         names: Counter[str] = Counter()
