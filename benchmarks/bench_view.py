@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 from playwright.sync_api import Browser, Page, sync_playwright
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Namespace
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from kg import vocab
@@ -80,24 +81,29 @@ ZOOM_SCRIPT = """async (steps) => {
 # --- the synthetic graph -------------------------------------------------------------------
 
 
-def synthetic_graph(entity_count: int, seed: int = 7) -> Graph:
+def iri(term: str) -> ox.NamedNode:
+    """An IRI, such as a term of the vocabulary's namespaces, as a pyoxigraph term."""
+    return ox.NamedNode(str(term))
+
+
+def synthetic_graph(entity_count: int, seed: int = 7) -> list[ox.Triple]:
     """A graph of ``entity_count`` entities in the contract's shape (see the module doc)."""
     random_source = random.Random(seed)
-    graph = Graph()
-    sources = [_source(graph, index) for index in range(max(1, entity_count // 10))]
+    triples: list[ox.Triple] = []
+    sources = [_source(triples, index) for index in range(max(1, entity_count // 10))]
     entities = [
-        _entity(graph, index, random_source.choice(sources)) for index in range(entity_count)
+        _entity(triples, index, random_source.choice(sources)) for index in range(entity_count)
     ]
     claim_count = 0
     for subject, obj in sorted(_links(entity_count, random_source)):
         relation = RELATIONS[(subject * 7 + obj) % len(RELATIONS)]
-        graph.add((entities[subject], KGO[relation], entities[obj]))
+        triples.append(ox.Triple(entities[subject], iri(KGO[relation]), entities[obj]))
         for _ in range(1 if random_source.random() < 0.8 else 2):
             claim_count += 1
             sentence = f"Woodgrove {subject} and Woodgrove {obj} announced a deal."
             fact = (entities[subject], relation, entities[obj])
-            _claim(graph, claim_count, fact, random_source.choice(sources), sentence)
-    return graph
+            _claim(triples, claim_count, fact, random_source.choice(sources), sentence)
+    return triples
 
 
 def _links(entity_count: int, random_source: random.Random) -> set[tuple[int, int]]:
@@ -119,44 +125,52 @@ def _links(entity_count: int, random_source: random.Random) -> set[tuple[int, in
     return links
 
 
-def _source(graph: Graph, index: int) -> URIRef:
-    source = BASE[f"source/wire-{index:05d}"]
-    graph.add((source, RDF.type, KGO.Source))
-    graph.add((source, DCTERMS.identifier, Literal(f"wire-{index:05d}")))
-    graph.add((source, DCTERMS.title, Literal(f"Wire story {index}")))
-    graph.add((source, KGO.path, Literal(f"wire/wire-{index:05d}.txt")))
+def _source(triples: list[ox.Triple], index: int) -> ox.NamedNode:
+    source = iri(BASE[f"source/wire-{index:05d}"])
+    triples += [
+        ox.Triple(source, iri(RDF.type), iri(KGO.Source)),
+        ox.Triple(source, iri(DCTERMS.identifier), ox.Literal(f"wire-{index:05d}")),
+        ox.Triple(source, iri(DCTERMS.title), ox.Literal(f"Wire story {index}")),
+        ox.Triple(source, iri(KGO.path), ox.Literal(f"wire/wire-{index:05d}.txt")),
+    ]
     return source
 
 
-def _entity(graph: Graph, index: int, source: URIRef) -> URIRef:
-    entity = BASE[f"entity/e{index:05d}"]
-    graph.add((entity, RDF.type, KGO[ENTITY_TYPES[index % len(ENTITY_TYPES)]]))
-    graph.add((entity, RDFS.label, Literal(f"Woodgrove {index}")))
-    graph.add((entity, KGO.mentionedIn, source))
+def _entity(triples: list[ox.Triple], index: int, source: ox.NamedNode) -> ox.NamedNode:
+    entity = iri(BASE[f"entity/e{index:05d}"])
+    triples += [
+        ox.Triple(entity, iri(RDF.type), iri(KGO[ENTITY_TYPES[index % len(ENTITY_TYPES)]])),
+        ox.Triple(entity, iri(RDFS.label), ox.Literal(f"Woodgrove {index}")),
+        ox.Triple(entity, iri(KGO.mentionedIn), source),
+    ]
     return entity
 
 
 def _claim(
-    graph: Graph, number: int, fact: tuple[URIRef, str, URIRef], source: URIRef, sentence: str
+    triples: list[ox.Triple],
+    number: int,
+    fact: tuple[ox.NamedNode, str, ox.NamedNode],
+    source: ox.NamedNode,
+    sentence: str,
 ) -> None:
     subject, relation, obj = fact
-    claim, evidence = BASE[f"claim/c{number:06d}"], BASE[f"evidence/v{number:06d}"]
-    for triple in (
-        (claim, RDF.type, KGO.Claim),
-        (claim, RDF.subject, subject),
-        (claim, RDF.predicate, KGO[relation]),
-        (claim, RDF.object, obj),
-        (claim, PROV.wasDerivedFrom, source),
-        (claim, KGO.confidence, Literal("0.8", datatype=XSD.decimal)),
-        (claim, KGO.evidence, evidence),
-        (claim, KGO.extractedBy, KGR["invest-active"]),
-        (evidence, RDF.type, KGO.Evidence),
-        (evidence, KGO.inSource, source),
-        (evidence, OA.exact, Literal(sentence)),
-        (evidence, OA.start, Literal(0)),
-        (evidence, OA.end, Literal(len(sentence))),
-    ):
-        graph.add(triple)
+    claim = iri(BASE[f"claim/c{number:06d}"])
+    evidence = iri(BASE[f"evidence/v{number:06d}"])
+    triples += [
+        ox.Triple(claim, iri(RDF.type), iri(KGO.Claim)),
+        ox.Triple(claim, iri(RDF.subject), subject),
+        ox.Triple(claim, iri(RDF.predicate), iri(KGO[relation])),
+        ox.Triple(claim, iri(RDF.object), obj),
+        ox.Triple(claim, iri(PROV.wasDerivedFrom), source),
+        ox.Triple(claim, iri(KGO.confidence), ox.Literal("0.8", datatype=iri(XSD.decimal))),
+        ox.Triple(claim, iri(KGO.evidence), evidence),
+        ox.Triple(claim, iri(KGO.extractedBy), iri(KGR["invest-active"])),
+        ox.Triple(evidence, iri(RDF.type), iri(KGO.Evidence)),
+        ox.Triple(evidence, iri(KGO.inSource), source),
+        ox.Triple(evidence, iri(OA.exact), ox.Literal(sentence)),
+        ox.Triple(evidence, iri(OA.start), ox.Literal(0)),
+        ox.Triple(evidence, iri(OA.end), ox.Literal(len(sentence))),
+    ]
 
 
 # --- measuring -----------------------------------------------------------------------------
@@ -176,9 +190,9 @@ class Result:
 
 
 def measure(browser: Browser, entity_count: int, folder: Path, repeat: int) -> Result:
-    graph = synthetic_graph(entity_count)
+    triples = synthetic_graph(entity_count)
     started = time.perf_counter()
-    page_text = render_html(graph, title=f"{entity_count:,} entities", html_dir=folder)
+    page_text = render_html(triples, title=f"{entity_count:,} entities", html_dir=folder)
     render_s = time.perf_counter() - started
     path = folder / f"graph-{entity_count}.html"
     path.write_text(page_text, encoding="utf-8")
@@ -195,9 +209,10 @@ def measure(browser: Browser, entity_count: int, folder: Path, repeat: int) -> R
     _show_all(page)
     all_frames = page.evaluate(ZOOM_SCRIPT, ZOOM_STEPS)
     page.close()
+    relations = {iri(KGO[relation]) for relation in RELATIONS}
     return Result(
         entities=entity_count,
-        links=sum(len(set(graph.subject_objects(KGO[relation]))) for relation in RELATIONS),
+        links=len({triple for triple in triples if triple.predicate in relations}),
         render_s=render_s,
         page_mib=len(page_text.encode()) / 2**20,
         first_draw_ms=statistics.median(first_draws),

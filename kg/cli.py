@@ -96,22 +96,17 @@ def _progress_bar(quiet: bool):  # noqa: ANN202 - a tqdm bar or None
 
 
 def _view(args: argparse.Namespace) -> int:
-    from rdflib import Dataset
-
-    from kg.export import GRAPH_FORMATS, write_atomic
+    from kg.export import write_atomic
+    from kg.graph import GRAPH_FORMATS, read_graph
     from kg.view import render_html
 
-    formats = GRAPH_FORMATS
-    fmt = formats.get(args.graph.suffix)
-    if fmt is None:
-        print(f"kg view: error: {args.graph}: unknown graph format (use {', '.join(formats)})", file=sys.stderr)
+    if args.graph.suffix not in GRAPH_FORMATS:
+        print(f"kg view: error: {args.graph}: unknown graph format (use {', '.join(GRAPH_FORMATS)})", file=sys.stderr)
         return EXIT_USAGE
     try:
-        dataset = Dataset(default_union=True)
-        dataset.parse(args.graph, format=fmt)
         output = args.output or args.graph.with_suffix(".html")
-        write_atomic(output, render_html(dataset, title=args.title, html_dir=output.parent))
-    except (OSError, ValueError, SyntaxError) as error:
+        write_atomic(output, render_html(read_graph(args.graph).quads, title=args.title, html_dir=output.parent))
+    except (OSError, ValueError) as error:
         print(f"kg view: error: {args.graph}: {error}", file=sys.stderr)
         return EXIT_ERROR
     print(output)
@@ -120,9 +115,10 @@ def _view(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from kg import validate
+    from kg.graph import read_graph
 
     try:
-        graph = validate.load(args.graph)
+        graph = read_graph(args.graph)
     except (OSError, ValueError) as error:
         print(f"kg validate: error: {args.graph}: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -1,4 +1,4 @@
-"""Write the dataset and the report: every file complete or not at all.
+"""Write the graph's files and the report: every file complete or not at all.
 
 Each file is written to a temporary file in the output folder and renamed over the old
 one, so an interrupted build never leaves a half-written graph.
@@ -11,24 +11,21 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
-from functools import cache, cached_property
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import networkx as nx
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import PROV
-from rdflib.term import Node
 
+from kg.graph import PREFIXES, RDF_NS, Iris, RdfGraph
 from kg.resolve import Resolution
-from kg.types import ENTITY_TYPES, Claim
-from kg.vocab import KGO, RELATIONS, data_file
+from kg.types import Claim
+from kg.vocab import data_file
 
-
-# rdflib's parser for each graph file kg build writes, by suffix (JSON-LD expands its inlined context).
-GRAPH_FORMATS = {".ttl": "turtle", ".trig": "trig", ".nq": "nquads", ".nt": "nt", ".jsonld": "json-ld"}
+RDF_TYPE = RDF_NS + "type"
+XSD_STRING = PREFIXES["xsd"] + "string"
 
 
 def _current_umask() -> int:
@@ -83,85 +80,16 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
 
 
-def _sort_key(term: Node) -> tuple[int, str]:
-    return (0, "") if term == RDF.type else (1, term.n3())
+def turtle(graph: RdfGraph) -> bytes:
+    return ox.serialize(graph.triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
 
 
-Quad = tuple[Node, Node, Node, Node]
+def trig(graph: RdfGraph) -> bytes:
+    return ox.serialize(graph.quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
 
 
-class OrderedDataset:
-    """A built dataset prepared once for every export: its quads sorted (default graph
-    first, then by graph, subject, predicate with rdf:type first, and object, so the same
-    graph always gives the same bytes), and its union as one graph."""
-
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-        default = dataset.default_graph.identifier
-
-        def key(quad: Quad) -> tuple[object, ...]:
-            s, p, o, g = quad
-            return (g != default, g.n3(), s.n3(), _sort_key(p), o.n3())
-
-        quads = ((s, p, o, g.identifier if isinstance(g, Graph) else g) for s, p, o, g in dataset.quads((None, None, None, None)))
-        self.quads: list[Quad] = sorted(quads, key=key)
-        self.default = default
-
-    @cached_property
-    def triples(self) -> list[tuple[Node, Node, Node]]:
-        """Every distinct triple of every graph, by subject, predicate (rdf:type first) and
-        object: the order of the Turtle file."""
-        unique = {(s, p, o) for s, p, o, _ in self.quads}
-        return sorted(unique, key=lambda t: (t[0].n3(), _sort_key(t[1]), t[2].n3()))
-
-    @cached_property
-    def union(self) -> Graph:
-        """Every triple of every named graph in one graph, added in sorted order."""
-        graph = Graph()
-        for prefix, namespace in self.dataset.namespaces():
-            graph.bind(prefix, namespace, replace=True)
-        for triple in self.triples:
-            graph.add(triple)
-        return graph
-
-    @cached_property
-    def oxigraph_quads(self) -> list[ox.Quad]:
-        return [
-            ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o), ox.DefaultGraph() if g == self.default else ox.NamedNode(str(g)))
-            for s, p, o, g in self.quads
-        ]
-
-    @property
-    def prefixes(self) -> dict[str, str]:
-        return {prefix: str(namespace) for prefix, namespace in sorted(self.dataset.namespaces()) if prefix}
-
-
-def union_graph(dataset: Dataset) -> Graph:
-    """Every triple of every named graph in one graph, added in sorted order."""
-    return OrderedDataset(dataset).union
-
-
-def _ox_term(term: Node) -> ox.NamedNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
-    raise ValueError(f"unexpected RDF term {term!r}: newskg mints no blank nodes")
-
-
-def turtle(ordered: OrderedDataset) -> bytes:
-    triples = [ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o)) for s, p, o in ordered.triples]
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=ordered.prefixes)
-
-
-def trig(ordered: OrderedDataset) -> bytes:
-    return ox.serialize(ordered.oxigraph_quads, format=ox.RdfFormat.TRIG, prefixes=ordered.prefixes)
-
-
-def nquads(ordered: OrderedDataset) -> bytes:
-    return ox.serialize(ordered.oxigraph_quads, format=ox.RdfFormat.N_QUADS)
+def nquads(graph: RdfGraph) -> bytes:
+    return ox.serialize(graph.quads, format=ox.RdfFormat.N_QUADS)
 
 
 @cache
@@ -172,68 +100,104 @@ def json_ld_context() -> dict[str, object]:
     return context
 
 
-def json_ld(ordered: OrderedDataset) -> str:
-    """Compact JSON-LD with the published context inlined (the file stands alone, offline);
-    nodes and values sorted, since rdflib's writer follows its store's order, which
-    differs between runs."""
-    graph = ordered.union
-    document = json.loads(graph.serialize(format="json-ld", context=json_ld_context()))
-    nodes = document.get("@graph", [])
-    for node in nodes:
-        for value in node.values():
-            if isinstance(value, list):
-                value.sort(key=lambda item: json.dumps(item, sort_keys=True))
-    nodes.sort(key=lambda node: node.get("@id", ""))
-    return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+def json_ld(graph: RdfGraph) -> bytes:
+    """Compact JSON-LD with the published context inlined (the file stands alone, offline):
+    one node object per subject, on a line of its own, in IRI order.
+
+    Written here rather than by rdflib's JSON-LD serializer, which takes about 14 s per
+    million triples (pyld longer): the graph has no blank nodes, lists or nesting, so
+    compacting it is choosing, for each value, the context's term whose type matches it
+    (the tests read the file back with rdflib and pyoxigraph and compare it with the Turtle).
+    """
+    compact = _Compactor(json_ld_context())
+    nodes: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
+    for triple in graph.triples:
+        key, value = compact.entry(triple.predicate, triple.object)
+        nodes[triple.subject.value][key].append(value)
+    lines = []
+    for subject in sorted(nodes):
+        node: dict[str, object] = {"@id": subject}
+        for key, values in nodes[subject].items():
+            values.sort(key=lambda item: json.dumps(item, sort_keys=True))
+            node[key] = values[0] if len(values) == 1 else values
+        lines.append(json.dumps(node, sort_keys=True, ensure_ascii=False))
+    head = json.dumps({"@context": json_ld_context()}, indent=1, sort_keys=True, ensure_ascii=False)
+    nodes_text = ",\n".join(f"  {line}" for line in lines)
+    return f'{head.removesuffix("}")[:-1]},\n "@graph": [\n{nodes_text}\n ]\n}}\n'.encode("utf-8")
+
+
+class _Compactor:
+    """The key and the JSON value of each RDF value under a JSON-LD context of prefixes
+    and terms (``{"@id": ..., "@type": "@id" | datatype}``), as JSON-LD compaction picks them."""
+
+    def __init__(self, context: dict[str, object]) -> None:
+        self.prefixes = sorted(((iri, prefix) for prefix, iri in context.items() if isinstance(iri, str) and iri.endswith(("#", "/"))), reverse=True)
+        self.terms: dict[tuple[str, str | None], str] = {}  # (property IRI, value type) -> term
+        for name, definition in context.items():
+            iri, kind = (definition, None) if isinstance(definition, str) else (definition["@id"], definition.get("@type"))  # type: ignore[index,union-attr]
+            if not name.endswith(("#", "/")) or kind is not None:
+                self.terms[self.expand(iri), self.expand(kind) if kind not in (None, "@id") else kind] = name
+
+    def expand(self, name: str) -> str:
+        prefix, _, local = name.partition(":")
+        for iri, known in self.prefixes:
+            if known == prefix and local:
+                return iri + local
+        return name
+
+    def iri(self, iri: str) -> str:
+        """``kgo:Claim`` for a prefixed IRI, else the IRI itself."""
+        for namespace, prefix in self.prefixes:
+            if iri.startswith(namespace) and len(iri) > len(namespace) and not iri[len(namespace)].startswith("/"):
+                return f"{prefix}:{iri[len(namespace):]}"
+        return iri
+
+    def entry(self, predicate: ox.NamedNode, value: ox.NamedNode | ox.Literal | ox.BlankNode) -> tuple[str, object]:
+        if predicate.value == RDF_TYPE and isinstance(value, ox.NamedNode):
+            return "@type", self.iri(value.value)
+        plain = self.terms.get((predicate.value, None)) or self.iri(predicate.value)
+        if isinstance(value, ox.NamedNode):
+            term = self.terms.get((predicate.value, "@id"))
+            return (term, self.iri(value.value)) if term else (plain, {"@id": self.iri(value.value)})
+        if not isinstance(value, ox.Literal):
+            raise ValueError(f"unexpected RDF term {value}: newskg mints no blank nodes")
+        if value.language:
+            return plain, {"@language": value.language, "@value": value.value}
+        datatype = value.datatype.value
+        if datatype == XSD_STRING:
+            return plain, value.value
+        term = self.terms.get((predicate.value, datatype))
+        return (term, value.value) if term else (plain, {"@type": self.iri(datatype), "@value": value.value})
 
 
 # Characters XML 1.0 cannot hold at all, not even escaped (control characters, lone surrogates).
 XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def graphml(ordered: OrderedDataset) -> bytes:
+def graphml(resolution: Resolution, iris: Iris) -> bytes:
     """The entity network for Gephi and Cytoscape: entities as nodes (label, type, mentions,
     IRI), facts between two entities as edges (relation, number of sources that state it).
-    Founding dates, whose object is a literal, are a node attribute. Nodes and edges are
-    numbered in IRI order, so the same graph gives the same bytes."""
-    graph = ordered.union
+    Founding dates, whose object is a literal, are a node attribute. Nodes are numbered in
+    IRI order and edges in fact order, so the same graph gives the same bytes."""
     network = nx.MultiDiGraph()
-    node_ids: dict[Node, str] = {}
-    types = {KGO[name]: name for name in ENTITY_TYPES}
-    for entity, kind in sorted(((s, types[o]) for s, o in graph.subject_objects(RDF.type) if o in types), key=lambda pair: pair[0]):
-        node_ids[entity] = f"n{len(node_ids)}"
-        mentions = graph.value(entity, KGO.mentionCount)
-        network.add_node(
-            node_ids[entity],
-            label=_xml_text(str(graph.value(entity, RDFS.label) or "")),
-            type=kind,
-            mentions=int(mentions) if mentions is not None else 0,
-            iri=str(entity),
-        )
-    sources = _sources_by_fact(graph)
-    facts = sorted(
-        (triple for relation in RELATIONS for triple in graph.triples((None, KGO[relation], None))),
-        key=lambda triple: tuple(term.n3() for term in triple),
-    )
+    node_ids: dict[str, str] = {}
+    for entity in sorted(resolution.entities, key=lambda entity: iris.entity(entity.key).value):
+        node_ids[entity.key] = f"n{len(node_ids)}"
+        network.add_node(node_ids[entity.key], label=_xml_text(entity.label), type=entity.type, mentions=entity.mention_count, iri=iris.entity(entity.key).value)
+    sources: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for claim in resolution.claims:
+        sources[claim.fact].add(claim.doc_id)
+    literals = {claim.fact: claim.literal for claim in resolution.claims if claim.object is None}
     edges = 0  # counted here: MultiDiGraph.number_of_edges() walks every edge each time
-    for subject, predicate, target in facts:
-        relation = predicate.removeprefix(str(KGO))
-        if isinstance(target, Literal):  # several sources may give several years: keep each
+    for fact in sorted(sources):
+        subject, relation, target = fact
+        if fact in literals:  # several sources may give several years: keep each
             attributes = network.nodes[node_ids[subject]]
-            attributes[relation] = "; ".join(filter(None, (attributes.get(relation), str(target))))
+            attributes[relation] = "; ".join(filter(None, (attributes.get(relation), literals[fact])))
         else:
-            count = len(sources[subject, predicate, target])
-            network.add_edge(node_ids[subject], node_ids[target], key=f"e{edges}", relation=relation, sources=count)
+            network.add_edge(node_ids[subject], node_ids[target], key=f"e{edges}", relation=relation, sources=len(sources[fact]))
             edges += 1
     return ("\n".join(nx.generate_graphml(network, prettyprint=True)) + "\n").encode("utf-8")
-
-
-def _sources_by_fact(graph: Graph) -> dict[tuple[Node, Node, Node], set[Node]]:
-    sources: dict[tuple[Node, Node, Node], set[Node]] = defaultdict(set)
-    for claim in graph.subjects(RDF.type, KGO.Claim):
-        fact = (graph.value(claim, RDF.subject), graph.value(claim, RDF.predicate), graph.value(claim, RDF.object))
-        sources[fact].update(graph.objects(claim, PROV.wasDerivedFrom))  # type: ignore[index]
-    return sources
 
 
 def _xml_text(text: str) -> str:
@@ -297,10 +261,9 @@ def _cell(text: str) -> str:
     return " ".join(text.split())
 
 
-EXPORTS: dict[str, Callable[[OrderedDataset], str | bytes]] = {
+RDF_FILES: dict[str, Callable[[RdfGraph], bytes]] = {
     "graph.ttl": turtle,
     "graph.trig": trig,
     "graph.nq": nquads,
     "graph.jsonld": json_ld,
-    "graph.graphml": graphml,
 }

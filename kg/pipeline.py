@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Dataset, Graph
@@ -15,7 +16,7 @@ from rdflib import Dataset, Graph
 from kg import export, ingest, nlp, store, workers
 from kg.cache import ExtractionCache, entry_key
 from kg.extract.rules import rules_fingerprint
-from kg.graph import BuildInfo, build_dataset
+from kg.graph import BuildInfo, Iris, RdfGraph, build_graph
 from kg.ids import is_base_iri
 from kg.resolve import KnownEntity, Overrides, Resolution, resolve
 from kg.types import ENTITY_TYPES, Document, DocumentExtraction
@@ -45,24 +46,24 @@ class Settings:
 
 @dataclass
 class KnowledgeGraph:
-    """A built graph: the records, the RDF dataset, and the files it writes."""
+    """A built graph: the records, their RDF, and the files it writes."""
 
     resolution: Resolution
-    dataset: Dataset
+    rdf: RdfGraph
+    base_iri: str = DEFAULT_BASE_IRI
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    _ordered: export.OrderedDataset | None = None
 
-    @property
-    def ordered(self) -> export.OrderedDataset:
-        """The dataset with its quads sorted once, as every export needs them."""
-        if self._ordered is None:
-            self._ordered = export.OrderedDataset(self.dataset)
-        return self._ordered
-
-    @property
+    @cached_property
     def graph(self) -> Graph:
-        """All triples in one rdflib Graph (the Turtle file's content)."""
-        return self.ordered.union
+        """Every triple in one rdflib Graph, made when first asked for (the build needs none)."""
+        return Graph().parse(data=export.turtle(self.rdf), format="turtle")
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """An rdflib Dataset with one named graph per source, made when first asked for."""
+        dataset = Dataset()
+        dataset.parse(data=export.trig(self.rdf), format="trig")
+        return dataset
 
     def summary(self) -> dict[str, object]:
         facts = {claim.fact for claim in self.resolution.claims}
@@ -72,7 +73,7 @@ class KnowledgeGraph:
             "entities": len(self.resolution.entities),
             "claims": len(self.resolution.claims),
             "facts": len(facts),
-            "triples": len(self.graph),
+            "triples": len(self.rdf),
         }
 
     def write(self, output: Path, store_dir: Path | None = None) -> list[Path]:
@@ -83,14 +84,15 @@ class KnowledgeGraph:
         ``ontology/shapes.ttl``: users load these files into triple stores unchecked."""
         from kg.view import render_html
 
-        violations = validate(self.graph)
+        violations = validate(self.rdf)
         if not conforms(violations):
             raise NonConformingGraph(violations)
         output = Path(output)
         # Everything is rendered before the first file is replaced, so that an interrupted
         # build leaves the previous output whole rather than half old, half new.
-        contents: dict[str, str | bytes] = {name: render(self.ordered) for name, render in export.EXPORTS.items()}
-        contents["graph.html"] = render_html(self.graph, title="newskg graph", html_dir=output)
+        contents: dict[str, str | bytes] = {name: render(self.rdf) for name, render in export.RDF_FILES.items()}
+        contents["graph.graphml"] = export.graphml(self.resolution, Iris(self.base_iri))
+        contents["graph.html"] = render_html(self.rdf.quads, title="newskg graph", html_dir=output)
         contents["report.md"] = export.report(self.resolution, self.skipped)
         for name, content in contents.items():
             export.write_atomic(output / name, content)
@@ -229,7 +231,7 @@ def build_from_documents(
     if not extractions:
         raise BuildError("no readable article found")
     resolution = resolve(extractions, settings.overrides, settings.known_entities)
-    return KnowledgeGraph(resolution, build_dataset(resolution, build_info(settings), settings.base_iri))
+    return KnowledgeGraph(resolution, build_graph(resolution, build_info(settings), settings.base_iri), settings.base_iri)
 
 
 def build(

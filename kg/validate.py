@@ -6,6 +6,8 @@ a minute. The tests hold it to pySHACL's findings on every kind of broken graph.
 
 The graph is checked as one graph: claims in a source's named graph point at entities and
 at the build in the default graph, and pySHACL would check each named graph on its own.
+It reaches the engine as N-Triples text, which pyoxigraph writes and the engine parses in
+Rust; handing it an rdflib graph would cost more than the validation itself.
 """
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from rdflib import RDFS, Dataset, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from kg.export import GRAPH_FORMATS, union_graph
+from kg.graph import LABEL, RdfGraph
 from kg.vocab import data_file
 
 
@@ -53,31 +56,34 @@ def shapes() -> Graph:
     return Graph().parse(SHAPES_FILE, format="turtle")
 
 
-def load(path: Path) -> Graph:
-    """A graph file written by kg build, all its named graphs in one graph."""
-    fmt = GRAPH_FORMATS.get(path.suffix)
-    if fmt is None:
-        raise ValueError(f"unknown graph format {path.suffix!r} (use {', '.join(GRAPH_FORMATS)})")
-    dataset = Dataset()
-    try:
-        dataset.parse(path, format=fmt)
-    except OSError:
-        raise
-    except Exception as error:  # rdflib's parsers raise anything from IndexError to ParserError
-        raise ValueError(f"not valid {fmt}: {error}") from error
-    return union_graph(dataset)
+@cache
+def _compiled_shapes() -> object:
+    from pyshacl_turbo import compile_shapes  # slow to import; only validation needs it
+
+    # "advanced" turns on the SPARQL targets of the two checks SHACL Core cannot express
+    # (see shapes.ttl). No inference: the shapes check what the graph states.
+    return compile_shapes(shapes(), advanced=True)
 
 
-def validate(graph: Graph) -> list[Violation]:
+def shacl_report(graph: RdfGraph) -> Graph:
+    """The SHACL validation report of ``graph`` against the shapes."""
+    # pyshacl-turbo reads serialized data through this record of its own (its public entry
+    # points would first decode the text into an rdflib graph, slower than the validation).
+    from pyshacl_turbo.rdf import Input
+
+    text = ox.serialize(graph.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    _, report, _ = _compiled_shapes().validate(Input(text, "nt", None, {}), allow_warnings=True)  # type: ignore[attr-defined]
+    return report  # type: ignore[no-any-return]
+
+
+def validate(graph: RdfGraph) -> list[Violation]:
     """Every violation of the shapes in ``graph``, sorted; an empty list means it conforms."""
-    from pyshacl_turbo import validate as shacl  # slow to import; only validation needs it
-
-    # No inference: the shapes check what the graph states, and RDFS/OWL reasoning over a
-    # few thousand triples would cost seconds for nothing. "advanced" turns on the SPARQL
-    # targets of the two checks SHACL Core cannot express (see shapes.ttl); "inplace" spares
-    # a copy of the graph, which nothing changes without inference or rules.
-    _, report, _ = shacl(graph, shacl_graph=shapes(), inference="none", advanced=True, allow_warnings=True, inplace=True)
-    violations = [_violation(graph, report, result) for result in report.subjects(SH.focusNode, None)]
+    report = shacl_report(graph)
+    results = list(report.subjects(SH.focusNode, None))
+    if not results:
+        return []
+    labels = {triple.subject.value: triple.object.value for triple in graph.triples if triple.predicate == LABEL}
+    violations = [_violation(labels, report, result) for result in results]
     return sorted(set(violations), key=lambda v: (v.focus, v.path, v.message))
 
 
@@ -86,14 +92,14 @@ def conforms(violations: list[Violation]) -> bool:
     return not any(violation.severity == "Violation" for violation in violations)
 
 
-def _violation(graph: Graph, report: Graph, result: Node) -> Violation:
+def _violation(labels: dict[str, str], report: Graph, result: Node) -> Violation:
     focus = report.value(result, SH.focusNode)
     path = report.value(result, SH.resultPath)
     messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
     severity = report.value(result, SH.resultSeverity)
     value = report.value(result, SH.value)
     return Violation(
-        focus=_name(graph, focus),
+        focus=_name(labels, focus),
         path=_short(path) if isinstance(path, URIRef) else "",
         message="; ".join(messages) or "does not conform",
         severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
@@ -101,10 +107,9 @@ def _violation(graph: Graph, report: Graph, result: Node) -> Violation:
     )
 
 
-def _name(graph: Graph, node: Node | None) -> str:
-    label = graph.value(node, RDFS.label) if node is not None else None
-    if isinstance(label, Literal):
-        return f'"{label}"'
+def _name(labels: dict[str, str], node: Node | None) -> str:
+    if isinstance(node, URIRef) and str(node) in labels:
+        return f'"{labels[str(node)]}"'
     return str(node) if isinstance(node, URIRef) else repr(str(node))
 
 

@@ -1,19 +1,23 @@
 """The interactive HTML view: one self-contained page that needs no network.
 
-``render_html`` reads the graph into plain JSON (entities, the facts between them with the
-claims and evidence behind each, the sources, and the ontology's labels, colours and shapes),
-lays the entities out here so that the page draws at once with physics off, and fills
-``templates/graph.html`` with that JSON, the page's own script and style, and vis-network's
-script and style read from the installed pyvis package.
+``render_html`` reads the graph's triples (pyoxigraph terms) into plain JSON (entities, the
+facts between them with the claims and evidence behind each, the sources, and the ontology's
+labels, colours and shapes), lays the entities out here so that the page draws at once with
+physics off, and fills ``templates/graph.html`` with that JSON, the page's own script and
+style, and vis-network's script and style read from the installed pyvis package.
 """
 from __future__ import annotations
 
+import gc
 import html
 import json
 import math
 import os
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib.resources import files
@@ -23,15 +27,16 @@ from urllib.parse import quote
 
 import networkx as nx
 import numpy as np
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
-from rdflib.term import Node
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg import vocab
 from kg.types import ENTITY_TYPES
 from kg.vocab import KGO, OA
 
 Json = dict[str, Any]
+Term = ox.NamedNode | ox.BlankNode | ox.Literal  # the graphs kg build writes hold no triple terms
 
 # Larger graphs open on their most central entities only; the rest is one click away.
 INITIAL_NODE_LIMIT = 300
@@ -62,28 +67,53 @@ SCRIPT_SAFE_JSON = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 )
 
+# The vocabulary the view reads from the graph, as plain IRIs: a pyoxigraph term gives its IRI
+# as a str, and an rdflib term, though a str, never equals one.
+RDF_TYPE, RDF_SUBJECT = str(RDF.type), str(RDF.subject)
+RDF_PREDICATE, RDF_OBJECT = str(RDF.predicate), str(RDF.object)
+RDFS_LABEL, SKOS_ALT_LABEL, OWL_SAME_AS = str(RDFS.label), str(SKOS.altLabel), str(OWL.sameAs)
+DCTERMS_IDENTIFIER, DCTERMS_TITLE = str(DCTERMS.identifier), str(DCTERMS.title)
+DCTERMS_DATE, PROV_WAS_DERIVED_FROM = str(DCTERMS.date), str(PROV.wasDerivedFrom)
+OA_EXACT, OA_START, OA_END = str(OA.exact), str(OA.start), str(OA.end)
+KGO_CLAIM, KGO_SOURCE, KGO_PATH = str(KGO.Claim), str(KGO.Source), str(KGO.path)
+KGO_MENTIONED_IN, KGO_FOUNDING_DATE = str(KGO.mentionedIn), str(KGO.foundingDate)
+KGO_CONFIDENCE, KGO_AMOUNT, KGO_CURRENCY = str(KGO.confidence), str(KGO.amount), str(KGO.currency)
+KGO_APPROXIMATE, KGO_UNDISCLOSED = str(KGO.approximate), str(KGO.undisclosed)
+KGO_HEDGED, KGO_DISPUTED_BY = str(KGO.hedged), str(KGO.disputedBy)
+KGO_REPORTED_BY, KGO_ROLE, KGO_DATE = str(KGO.reportedBy), str(KGO.role), str(KGO.date)
+KGO_EVIDENCE, KGO_EXTRACTED_BY = str(KGO.evidence), str(KGO.extractedBy)
+XSD_BOOLEAN = ox.NamedNode(str(XSD.boolean))
+BOOLEAN_TRUE = frozenset({"true", "1"})  # the lexical forms of xsd:boolean true
+
 
 def render_html(
-    graph: Graph, *, title: str = "newskg graph", html_dir: Path | None = None
+    quads: Iterable[ox.Quad | ox.Triple],
+    *,
+    title: str = "newskg graph",
+    html_dir: Path | None = None,
 ) -> str:
-    """The complete, offline HTML page for ``graph`` (a Graph, or a Dataset read as one union).
+    """The complete, offline HTML page for a graph given as pyoxigraph Quads or Triples.
 
-    ``html_dir`` is the folder the page will be written to (default: the working folder); each
-    source's ``kgo:path``, relative to the working folder, becomes a link relative to it. The
-    same graph always gives the same text.
+    The page shows the union of the quads' graphs: claims and evidence sit in per-source
+    named graphs, entities in the default graph. ``quads`` is read once, so a parser's output
+    can be passed as it is. ``html_dir`` is the folder the page will be written to (default:
+    the working folder); each source's ``kgo:path``, relative to the working folder, becomes
+    a link relative to it. The same graph always gives the same text, in whatever order its
+    triples come.
     """
     page_dir = Path(html_dir) if html_dir is not None else Path.cwd()
-    return _page(title, _graph_data(_union(graph), page_dir))
+    with _cycle_collector_paused():
+        data = _graph_data(Properties(quads), page_dir)
+    return _page(title, data)
 
 
-def _graph_data(graph: Graph, html_dir: Path) -> Json:
+def _graph_data(props: Properties, html_dir: Path) -> Json:
     """Everything the page shows, as JSON-ready data, in IRI order."""
     ontology = vocab.ontology()
-    props = Properties(graph)
     sources = _sources(props, html_dir)
     source_index = {source["iri"]: index for index, source in enumerate(sources)}
-    facts = _facts(graph)
-    nodes = _nodes(props, _entity_iris(graph, facts), source_index)
+    facts = _facts(props)
+    nodes = _nodes(props, _entity_iris(props, facts), source_index)
     node_index = {node["iri"]: node["id"] for node in nodes}
     claims = _claims_by_fact(props, source_index, {node["iri"]: _names(node) for node in nodes})
     edges = [
@@ -111,85 +141,103 @@ def _graph_data(graph: Graph, html_dir: Path) -> Json:
 # --- reading the graph ---------------------------------------------------------------------
 
 
-def _union(graph: Graph) -> Graph:
-    """All triples of a Graph, or of every graph of a Dataset, as one Graph.
-
-    Claims and evidence sit in per-source named graphs and entities in the default graph, but
-    a Dataset's own lookups see only its default graph.
-    """
-    if not graph.context_aware:
-        return graph
-    union = Graph()
-    union.addN((subject, predicate, obj, union) for subject, predicate, obj, _ in graph.quads())
-    return union
-
-
 class Properties:
-    """The values of a graph's properties by subject, each property read in one pass.
+    """The values of a graph's properties by subject, read in one pass over its triples.
 
-    A graph of 20,000 entities holds about a million triples; one scan per property the view
-    reads is several times faster than an rdflib lookup per subject and property.
+    A table per predicate IRI holds each subject's values, each once however many of the
+    graphs assert it.
     """
 
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
-        self._tables: dict[URIRef, dict[Node, list[Node]]] = {}
+    def __init__(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
+        self._tables: defaultdict[str, defaultdict[Term, set[Term]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        for quad in quads:
+            self._tables[quad.predicate.value][quad.subject].add(quad.object)
 
-    def values(self, subject: Node, predicate: URIRef) -> list[Node]:
-        table = self._tables.get(predicate)
-        if table is None:
-            table = defaultdict(list)
-            for value_subject, value in self.graph.subject_objects(predicate):
-                table[value_subject].append(value)
-            self._tables[predicate] = table
-        return table.get(subject, [])
+    def values(self, subject: Term, predicate: str) -> AbstractSet[Term]:
+        return self._tables.get(predicate, {}).get(subject, frozenset())
 
-    def first(self, subject: Node, predicate: URIRef) -> Node | None:
+    def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
+        """(subject, value) of every statement of ``predicate``."""
+        for subject, values in self._tables.get(predicate, {}).items():
+            for value in values:
+                yield subject, value
+
+    def subjects(self, predicate: str, iri: str) -> list[Term]:
+        """The subjects that have the IRI ``iri`` among their values of ``predicate``."""
+        value = ox.NamedNode(iri)
+        table = self._tables.get(predicate, {})
+        return [subject for subject, values in table.items() if value in values]
+
+    def first(self, subject: Term, predicate: str) -> Term | None:
         """One value, the same one on every run when there are several."""
-        return min(self.values(subject, predicate), key=str, default=None)
+        return min(self.values(subject, predicate), key=_term_text, default=None)
 
-    def text(self, subject: Node, predicate: URIRef) -> str | None:
+    def text(self, subject: Term, predicate: str) -> str | None:
         value = self.first(subject, predicate)
-        return None if value is None else str(value)
+        return None if value is None else value.value
 
-    def texts(self, subject: Node, predicate: URIRef) -> list[str]:
-        return sorted({str(value) for value in self.values(subject, predicate)})
+    def texts(self, subject: Term, predicate: str) -> list[str]:
+        return sorted({value.value for value in self.values(subject, predicate)})
 
-    def flag(self, subject: Node, predicate: URIRef) -> bool:
+    def flag(self, subject: Term, predicate: str) -> bool:
         value = self.first(subject, predicate)
-        return isinstance(value, Literal) and value.toPython() is True
+        return (
+            isinstance(value, ox.Literal)
+            and value.datatype == XSD_BOOLEAN
+            and value.value in BOOLEAN_TRUE
+        )
 
-    def label(self, iri: Node) -> str:
-        return self.text(iri, RDFS.label) or _local_name(iri)
+    def label(self, iri: Term) -> str:
+        return self.text(iri, RDFS_LABEL) or _local_name(iri.value)
 
 
-def _local_name(iri: Node) -> str:
-    return re.split(r"[#/]", str(iri))[-1]
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for a while, then as it was.
+
+    Reading a graph makes a set per subject and property, hundreds of thousands of them, none
+    in a cycle and all freed once the page's data is made; the collector would scan them
+    again and again as they pile up (over a quarter of the time at 460,000 triples).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _term_text(term: Term) -> str:
+    """The IRI, blank node id or lexical form: what the page shows and sorts terms by."""
+    return term.value
+
+
+def _local_name(iri: str) -> str:
+    return re.split(r"[#/]", iri)[-1]
 
 
 def _sources(props: Properties, html_dir: Path) -> list[Json]:
     """Every source: those described, and those only mentioned by entities or claims."""
-    graph = props.graph
     claimed = {
         source
-        for claim in graph.subjects(RDF.type, KGO.Claim)
-        for source in props.values(claim, PROV.wasDerivedFrom)
+        for claim in props.subjects(RDF_TYPE, KGO_CLAIM)
+        for source in props.values(claim, PROV_WAS_DERIVED_FROM)
     }
-    iris = (
-        set(graph.subjects(RDF.type, KGO.Source))
-        | set(graph.objects(None, KGO.mentionedIn))
-        | claimed
-    )
-    return [_source(props, iri, html_dir) for iri in sorted(iris, key=str)]
+    mentioned = {source for _, source in props.pairs(KGO_MENTIONED_IN)}
+    iris = set(props.subjects(RDF_TYPE, KGO_SOURCE)) | mentioned | claimed
+    return [_source(props, iri, html_dir) for iri in sorted(iris, key=_term_text)]
 
 
-def _source(props: Properties, iri: Node, html_dir: Path) -> Json:
-    path = props.text(iri, KGO.path)
+def _source(props: Properties, iri: Term, html_dir: Path) -> Json:
+    path = props.text(iri, KGO_PATH)
     return {
-        "iri": str(iri),
-        "id": props.text(iri, DCTERMS.identifier) or _local_name(iri),
-        "title": props.text(iri, DCTERMS.title),
-        "date": props.text(iri, DCTERMS.date),
+        "iri": iri.value,
+        "id": props.text(iri, DCTERMS_IDENTIFIER) or _local_name(iri.value),
+        "title": props.text(iri, DCTERMS_TITLE),
+        "date": props.text(iri, DCTERMS_DATE),
         "href": None if path is None else _relative_link(path, html_dir),
     }
 
@@ -204,16 +252,16 @@ def _relative_link(path: str, html_dir: Path) -> str:
     return quote(Path(target).as_posix())
 
 
-def _facts(graph: Graph) -> list[tuple[str, str, str]]:
+def _facts(props: Properties) -> list[tuple[str, str, str]]:
     """(subject IRI, relation, object IRI) of each fact between two entities, in IRI order.
 
     A symmetric fact is kept once, its two ends in IRI order, whichever way it is asserted.
     """
     facts = set()
     for relation in ENTITY_RELATIONS:
-        for subject, obj in graph.subject_objects(KGO[relation]):
-            if isinstance(subject, URIRef) and isinstance(obj, URIRef):
-                facts.add(_fact_key(str(subject), relation, str(obj)))
+        for subject, obj in props.pairs(str(KGO[relation])):
+            if isinstance(subject, ox.NamedNode) and isinstance(obj, ox.NamedNode):
+                facts.add(_fact_key(subject.value, relation, obj.value))
     return sorted(facts)
 
 
@@ -223,29 +271,34 @@ def _fact_key(subject: str, relation: str, obj: str) -> tuple[str, str, str]:
     return subject, relation, obj
 
 
-def _entity_iris(graph: Graph, facts: list[tuple[str, str, str]]) -> list[str]:
+def _entity_iris(props: Properties, facts: list[tuple[str, str, str]]) -> list[str]:
     """Every typed entity, and every end of a fact even if its type is missing."""
-    typed = {str(iri) for name in ENTITY_TYPES for iri in graph.subjects(RDF.type, KGO[name])}
+    typed = {
+        entity.value
+        for name in ENTITY_TYPES
+        for entity in props.subjects(RDF_TYPE, str(KGO[name]))
+        if isinstance(entity, ox.NamedNode)
+    }
     ends = {end for subject, _, obj in facts for end in (subject, obj)}
     return sorted(typed | ends)
 
 
 def _nodes(props: Properties, iris: list[str], source_index: dict[str, int]) -> list[Json]:
-    return [_node(props, URIRef(iri), index, source_index) for index, iri in enumerate(iris)]
+    return [_node(props, ox.NamedNode(iri), index, source_index) for index, iri in enumerate(iris)]
 
 
-def _node(props: Properties, iri: URIRef, index: int, source_index: dict[str, int]) -> Json:
-    types = {_local_name(kind) for kind in props.values(iri, RDF.type)}
+def _node(props: Properties, iri: ox.NamedNode, index: int, source_index: dict[str, int]) -> Json:
+    types = {_local_name(kind.value) for kind in props.values(iri, RDF_TYPE)}
     return {
         "id": index,
-        "iri": str(iri),
+        "iri": iri.value,
         "label": props.label(iri),
         "type": next((name for name in ENTITY_TYPES if name in types), UNTYPED),
-        "aliases": props.texts(iri, SKOS.altLabel),
-        "wikidata": [link for link in props.texts(iri, OWL.sameAs) if WIKIDATA_IRI.match(link)],
-        "foundingDate": props.texts(iri, KGO.foundingDate),
+        "aliases": props.texts(iri, SKOS_ALT_LABEL),
+        "wikidata": [link for link in props.texts(iri, OWL_SAME_AS) if WIKIDATA_IRI.match(link)],
+        "foundingDate": props.texts(iri, KGO_FOUNDING_DATE),
         "sources": sorted(
-            source_index[str(source)] for source in props.values(iri, KGO.mentionedIn)
+            source_index[source.value] for source in props.values(iri, KGO_MENTIONED_IN)
         ),
     }
 
@@ -266,13 +319,14 @@ def _claims_by_fact(
     """
     relations = {str(KGO[name]): name for name in ENTITY_RELATIONS}
     claims: dict[tuple[str, str, str], list[Json]] = defaultdict(list)
-    for claim in sorted(props.graph.subjects(RDF.type, KGO.Claim), key=str):
-        subject = props.first(claim, RDF.subject)
-        relation = relations.get(str(props.first(claim, RDF.predicate)))
-        obj = props.first(claim, RDF.object)
-        if relation is None or not isinstance(subject, URIRef) or not isinstance(obj, URIRef):
+    for claim in sorted(props.subjects(RDF_TYPE, KGO_CLAIM), key=_term_text):
+        subject = props.first(claim, RDF_SUBJECT)
+        predicate = props.first(claim, RDF_PREDICATE)
+        relation = None if predicate is None else relations.get(predicate.value)
+        obj = props.first(claim, RDF_OBJECT)
+        if not (relation and isinstance(subject, ox.NamedNode) and isinstance(obj, ox.NamedNode)):
             continue  # a literal-valued claim (foundingDate): the node panel shows the value
-        fact = _fact_key(str(subject), relation, str(obj))
+        fact = _fact_key(subject.value, relation, obj.value)
         roles = {"subject": names.get(fact[0]), "object": names.get(fact[2])}
         claims[fact].append(_claim(props, claim, source_index, roles))
     return claims
@@ -280,43 +334,45 @@ def _claims_by_fact(
 
 def _claim(
     props: Properties,
-    claim: Node,
+    claim: Term,
     source_index: dict[str, int],
     names: dict[str, re.Pattern[str] | None],
 ) -> Json:
-    source = props.first(claim, PROV.wasDerivedFrom)
-    confidence = props.first(claim, KGO.confidence)
-    reporter = props.first(claim, KGO.reportedBy)
-    amount = _amount_text(props.text(claim, KGO.amount), props.text(claim, KGO.currency))
+    source = props.first(claim, PROV_WAS_DERIVED_FROM)
+    confidence = props.text(claim, KGO_CONFIDENCE)
+    reporter = props.first(claim, KGO_REPORTED_BY)
+    amount = _amount_text(props.text(claim, KGO_AMOUNT), props.text(claim, KGO_CURRENCY))
     return {
-        "iri": str(claim),
-        "source": None if source is None else source_index[str(source)],
+        "iri": claim.value,
+        "source": None if source is None else source_index[source.value],
         "confidence": None if confidence is None else round(float(confidence), 4),
         "amount": amount,
-        "approximate": props.flag(claim, KGO.approximate),
-        "undisclosed": props.flag(claim, KGO.undisclosed),
-        "hedged": props.flag(claim, KGO.hedged),
+        "approximate": props.flag(claim, KGO_APPROXIMATE),
+        "undisclosed": props.flag(claim, KGO_UNDISCLOSED),
+        "hedged": props.flag(claim, KGO_HEDGED),
         "reportedBy": None if reporter is None else props.label(reporter),
-        "role": props.text(claim, KGO.role),
-        "date": props.text(claim, KGO.date),
-        "patterns": sorted({_local_name(rule) for rule in props.values(claim, KGO.extractedBy)}),
-        "disputed": bool(props.values(claim, KGO.disputedBy)),
+        "role": props.text(claim, KGO_ROLE),
+        "date": props.text(claim, KGO_DATE),
+        "patterns": sorted(
+            {_local_name(rule.value) for rule in props.values(claim, KGO_EXTRACTED_BY)}
+        ),
+        "disputed": bool(props.values(claim, KGO_DISPUTED_BY)),
         "evidence": sorted(
-            (_evidence(props, evidence, names) for evidence in props.values(claim, KGO.evidence)),
+            (_evidence(props, evidence, names) for evidence in props.values(claim, KGO_EVIDENCE)),
             key=lambda quote: (quote["start"] is None, quote["start"] or 0, quote["iri"]),
         ),
     }
 
 
 def _evidence(
-    props: Properties, evidence: Node, names: dict[str, re.Pattern[str] | None]
+    props: Properties, evidence: Term, names: dict[str, re.Pattern[str] | None]
 ) -> Json:
-    exact = props.text(evidence, OA.exact) or ""
-    start = props.first(evidence, OA.start)
-    end = props.first(evidence, OA.end)
-    pattern = props.first(evidence, KGO.extractedBy)
+    exact = props.text(evidence, OA_EXACT) or ""
+    start = props.text(evidence, OA_START)
+    end = props.text(evidence, OA_END)
+    pattern = props.text(evidence, KGO_EXTRACTED_BY)
     return {
-        "iri": str(evidence),
+        "iri": evidence.value,
         "exact": exact,
         "highlights": _highlights(exact, names),
         "start": None if start is None else int(start),

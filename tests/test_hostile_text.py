@@ -25,10 +25,12 @@ TEMPLATES = [
 
 def assert_sound(graph: KnowledgeGraph, texts: dict[str, str]) -> None:
     """The exports parse in two RDF libraries, the graph conforms, and quotes are exact."""
-    turtle = export.turtle(graph.ordered)
-    assert len(Graph().parse(data=turtle, format="turtle")) == len(graph.graph)
-    assert len(list(pyoxigraph.parse(turtle, format=pyoxigraph.RdfFormat.TURTLE))) == len(graph.graph)
-    assert conforms(validate(graph.graph)), [str(v) for v in validate(graph.graph)]
+    turtle = export.turtle(graph.rdf)
+    assert len(Graph().parse(data=turtle, format="turtle")) == len(graph.rdf)
+    assert len(list(pyoxigraph.parse(turtle, format=pyoxigraph.RdfFormat.TURTLE))) == len(graph.rdf)
+    json_ld = Graph().parse(data=export.json_ld(graph.rdf), format="json-ld")
+    assert set(json_ld) == set(Graph().parse(data=turtle, format="turtle"))
+    assert conforms(validate(graph.rdf)), [str(v) for v in validate(graph.rdf)]
     for claim in graph.resolution.claims:
         for evidence in claim.evidence:
             assert texts[claim.doc_id][evidence.span.start : evidence.span.end] == evidence.span.text

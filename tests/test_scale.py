@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg import pipeline, workers
-from kg.export import turtle
+from kg.export import trig, turtle
 
 from .conftest import ROOT
 
@@ -60,10 +60,10 @@ def test_a_gzipped_json_lines_corpus_builds_like_the_same_articles_as_files(tmp_
 def test_the_cache_parses_nothing_on_a_rebuild_and_one_file_after_editing_one(tmp_path: Path, parsed_batches: list[int]) -> None:
     write_articles(tmp_path / "in", ARTICLES)
     settings = pipeline.Settings(cache_dir=tmp_path / "cache")
-    first = turtle(pipeline.build([tmp_path / "in"], settings=settings).ordered)
+    first = turtle(pipeline.build([tmp_path / "in"], settings=settings).rdf)
     assert sum(parsed_batches) == 3
     parsed_batches.clear()
-    assert turtle(pipeline.build([tmp_path / "in"], settings=settings).ordered) == first
+    assert turtle(pipeline.build([tmp_path / "in"], settings=settings).rdf) == first
     assert parsed_batches == []
     (tmp_path / "in" / "beta.txt").write_text("Litware Inc. partnered with Contoso Ltd. to build battery packs.")
     (tmp_path / "in" / "gamma.txt").unlink()
@@ -78,7 +78,7 @@ def test_two_workers_give_the_same_bytes_as_one(tmp_path: Path) -> None:
     write_articles(tmp_path / "in", ARTICLES)
     one = pipeline.build([tmp_path / "in", ROOT / "seeds"], settings=pipeline.Settings(workers=1, documents_per_batch=2))
     two = pipeline.build([tmp_path / "in", ROOT / "seeds"], settings=pipeline.Settings(workers=2, documents_per_batch=2))
-    assert turtle(one.ordered) == turtle(two.ordered)
+    assert (turtle(one.rdf), trig(one.rdf)) == (turtle(two.rdf), trig(two.rdf))
 
 
 @pytest.mark.slow

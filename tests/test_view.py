@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import pyoxigraph as ox
 import pytest
-from rdflib import Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import Literal, Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
-from rdflib.term import Node
 
 from kg import cli, vocab
 from kg.view import INITIAL_NODE_LIMIT, render_html
@@ -27,18 +27,26 @@ HOSTILE_SENTENCE = (
 )
 VIEW_SCRIPT = Path(vocab.__file__).parent / "templates" / "view.js"
 
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def iri(term: str) -> ox.NamedNode:
+    """An IRI, such as a term of the vocabulary's namespaces, as a pyoxigraph term."""
+    return ox.NamedNode(str(term))
+
 
 class GraphBuilder:
     """Writes the contract's shape as graph.trig has it: entities and facts in the default
     graph; each source's description, claims and evidence in a named graph of its own."""
 
     def __init__(self) -> None:
-        self.dataset = Dataset()
+        self.quads: list[ox.Quad] = []
         self.claim_count = 0
 
-    def add(self, triple: tuple[Node, Node, Node], source: URIRef | None = None) -> None:
-        graph = self.dataset.default_graph if source is None else self.dataset.graph(source)
-        graph.add(triple)
+    def add(
+        self, triple: tuple[ox.NamedNode, ox.NamedNode, Term], source: ox.NamedNode | None = None
+    ) -> None:
+        self.quads.append(ox.Quad(*triple, source))
 
     def entity(
         self,
@@ -47,65 +55,66 @@ class GraphBuilder:
         kind: str = "Organization",
         *,
         aliases: tuple[str, ...] = (),
-        sources: tuple[URIRef, ...] = (),
-    ) -> URIRef:
-        entity = BASE[f"entity/{key}"]
-        self.add((entity, RDF.type, KGO[kind]))
-        self.add((entity, RDFS.label, Literal(label)))
+        sources: tuple[ox.NamedNode, ...] = (),
+    ) -> ox.NamedNode:
+        entity = iri(BASE[f"entity/{key}"])
+        self.add((entity, iri(RDF.type), iri(KGO[kind])))
+        self.add((entity, iri(RDFS.label), ox.Literal(label)))
         for alias in aliases:
-            self.add((entity, SKOS.altLabel, Literal(alias)))
+            self.add((entity, iri(SKOS.altLabel), ox.Literal(alias)))
         for source in sources:
-            self.add((entity, KGO.mentionedIn, source))
+            self.add((entity, iri(KGO.mentionedIn), source))
         return entity
 
-    def source(self, key: str, path: str, title: str | None = None) -> URIRef:
-        source = BASE[f"source/{key}"]
-        self.add((source, RDF.type, KGO.Source), source)
-        self.add((source, DCTERMS.identifier, Literal(key)), source)
-        self.add((source, KGO.path, Literal(path)), source)
+    def source(self, key: str, path: str, title: str | None = None) -> ox.NamedNode:
+        source = iri(BASE[f"source/{key}"])
+        self.add((source, iri(RDF.type), iri(KGO.Source)), source)
+        self.add((source, iri(DCTERMS.identifier), ox.Literal(key)), source)
+        self.add((source, iri(KGO.path), ox.Literal(path)), source)
         if title is not None:
-            self.add((source, DCTERMS.title, Literal(title)), source)
+            self.add((source, iri(DCTERMS.title), ox.Literal(title)), source)
         return source
 
     def claim(
         self,
-        subject: URIRef,
+        subject: ox.NamedNode,
         relation: str,
-        obj: URIRef,
-        source: URIRef,
+        obj: ox.NamedNode,
+        source: ox.NamedNode,
         exact: str,
         *,
         start: int = 0,
         confidence: str = "0.8",
-        **qualifiers: Node,
-    ) -> URIRef:
+        **qualifiers: Term,
+    ) -> ox.NamedNode:
         """A claim with one piece of evidence, and the fact it states."""
         self.claim_count += 1
-        claim = BASE[f"claim/c{self.claim_count:04d}"]
-        evidence = BASE[f"evidence/e{self.claim_count:04d}"]
-        self.add((subject, KGO[relation], obj))
+        claim = iri(BASE[f"claim/c{self.claim_count:04d}"])
+        evidence = iri(BASE[f"evidence/e{self.claim_count:04d}"])
+        rule = iri(KGR["invest-active"])
+        self.add((subject, iri(KGO[relation]), obj))
         for triple in (
-            (claim, RDF.type, KGO.Claim),
-            (claim, RDF.subject, subject),
-            (claim, RDF.predicate, KGO[relation]),
-            (claim, RDF.object, obj),
-            (claim, PROV.wasDerivedFrom, source),
-            (claim, KGO.confidence, Literal(confidence, datatype=XSD.decimal)),
-            (claim, KGO.evidence, evidence),
-            (claim, KGO.extractedBy, KGR["invest-active"]),
-            (evidence, RDF.type, KGO.Evidence),
-            (evidence, KGO.inSource, source),
-            (evidence, OA.exact, Literal(exact)),
-            (evidence, OA.start, Literal(start)),
-            (evidence, OA.end, Literal(start + len(exact))),
-            (evidence, KGO.extractedBy, KGR["invest-active"]),
-            *((claim, KGO[name], value) for name, value in qualifiers.items()),
+            (claim, iri(RDF.type), iri(KGO.Claim)),
+            (claim, iri(RDF.subject), subject),
+            (claim, iri(RDF.predicate), iri(KGO[relation])),
+            (claim, iri(RDF.object), obj),
+            (claim, iri(PROV.wasDerivedFrom), source),
+            (claim, iri(KGO.confidence), ox.Literal(confidence, datatype=iri(XSD.decimal))),
+            (claim, iri(KGO.evidence), evidence),
+            (claim, iri(KGO.extractedBy), rule),
+            (evidence, iri(RDF.type), iri(KGO.Evidence)),
+            (evidence, iri(KGO.inSource), source),
+            (evidence, iri(OA.exact), ox.Literal(exact)),
+            (evidence, iri(OA.start), ox.Literal(start)),
+            (evidence, iri(OA.end), ox.Literal(start + len(exact))),
+            (evidence, iri(KGO.extractedBy), rule),
+            *((claim, iri(KGO[name]), value) for name, value in qualifiers.items()),
         ):
             self.add(triple, source)
         return claim
 
 
-def newsroom() -> Dataset:
+def newsroom() -> list[ox.Quad]:
     """A small corpus: two sources, a disputed investment, a hedged job, a hostile name."""
     build = GraphBuilder()
     first = build.source("news_001", "seeds/news_001.txt", "Northwind backs Contoso")
@@ -114,9 +123,9 @@ def newsroom() -> Dataset:
     northwind = build.entity(
         "northwind-traders", "Northwind Traders", aliases=("Northwind",), sources=both
     )
-    build.add((northwind, OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q4242424242")))
-    build.add((northwind, OWL.sameAs, URIRef("https://example.org/not-wikidata")))
-    build.add((northwind, KGO.foundingDate, Literal("1998")))
+    build.add((northwind, iri(OWL.sameAs), iri("http://www.wikidata.org/entity/Q4242424242")))
+    build.add((northwind, iri(OWL.sameAs), iri("https://example.org/not-wikidata")))
+    build.add((northwind, iri(KGO.foundingDate), ox.Literal("1998")))
     contoso = build.entity("contoso-films", "Contoso Films", aliases=("Contoso",), sources=both)
     rivera = build.entity("alex-rivera", "Alex Rivera", "Person", sources=(first,))
     planet = build.entity("daily-planet", "The Daily Planet", sources=(first,))
@@ -127,31 +136,31 @@ def newsroom() -> Dataset:
         "Northwind invested $75 million in Contoso Films, according to The Daily Planet.",
         start=154,
         confidence="0.82",
-        amount=Literal("75000000", datatype=XSD.decimal),
-        currency=Literal("USD"),
-        approximate=Literal(True),
+        amount=ox.Literal("75000000", datatype=iri(XSD.decimal)),
+        currency=ox.Literal("USD"),
+        approximate=ox.Literal(True),
         reportedBy=planet,
     )
     rival = build.claim(
         northwind, "investsIn", contoso, second,
         "Northwind Traders reportedly put $80 million into Contoso.",
         confidence="0.6",
-        amount=Literal("80000000", datatype=XSD.decimal),
-        currency=Literal("USD"),
-        hedged=Literal(True),
+        amount=ox.Literal("80000000", datatype=iri(XSD.decimal)),
+        currency=ox.Literal("USD"),
+        hedged=ox.Literal(True),
     )
-    build.add((investment, KGO.disputedBy, rival), first)
-    build.add((rival, KGO.disputedBy, investment), second)
+    build.add((investment, iri(KGO.disputedBy), rival), first)
+    build.add((rival, iri(KGO.disputedBy), investment), second)
     build.claim(
         rivera, "worksFor", contoso, first,
         "Alex Rivera, chief executive of Contoso, is said to be leaving.",
         start=300,
         confidence="0.7",
-        role=Literal("chief executive"),
-        hedged=Literal(True),
+        role=ox.Literal("chief executive"),
+        hedged=ox.Literal(True),
     )
     build.claim(contoso, "partnersWith", hostile, second, HOSTILE_SENTENCE, start=40)
-    return build.dataset
+    return build.quads
 
 
 class PageParser(HTMLParser):
@@ -300,7 +309,7 @@ def test_sources_link_relative_to_the_page(workdir: Path) -> None:
         build.entity(f"fabrikam-{key}", "Fabrikam", sources=(build.source(key, path),))
 
     def links(**options: Any) -> dict[str, str]:
-        sources = embedded_data(render_html(build.dataset, **options))["sources"]
+        sources = embedded_data(render_html(build.quads, **options))["sources"]
         return {source["id"]: source["href"] for source in sources}
 
     from_output = links(html_dir=workdir / "output")
@@ -338,7 +347,7 @@ def test_symmetric_fact_is_one_edge_without_direction(workdir: Path) -> None:
     litware = build.entity("litware", "Litware", sources=(news,))
     build.claim(tailspin, "partnersWith", litware, news, "Tailspin Toys and Litware partnered.")
     build.claim(litware, "partnersWith", tailspin, news, "Litware partners with Tailspin Toys.")
-    data = embedded_data(render_html(build.dataset))
+    data = embedded_data(render_html(build.quads))
     [edge] = data["edges"]
     assert len(edge["claims"]) == 2
     assert relation_entry(data, "partnersWith")["symmetric"] is True
@@ -349,9 +358,9 @@ def test_entity_without_a_type_is_drawn_as_an_entity(workdir: Path) -> None:
     build = GraphBuilder()
     news = build.source("news", "seeds/news.txt")
     adventure = build.entity("adventure-works", "Adventure Works", sources=(news,))
-    fund = BASE["entity/untyped-fund"]
+    fund = iri(BASE["entity/untyped-fund"])
     build.claim(fund, "investsIn", adventure, news, "A fund invested in Adventure Works.")
-    data = embedded_data(render_html(build.dataset))
+    data = embedded_data(render_html(build.quads))
     types = {node["label"]: node["type"] for node in data["nodes"]}
     assert types == {"Adventure Works": "Organization", "untyped-fund": "Entity"}
     assert data["types"][-1] == {
@@ -360,7 +369,7 @@ def test_entity_without_a_type_is_drawn_as_an_entity(workdir: Path) -> None:
 
 
 def test_empty_graph_gives_an_empty_page(workdir: Path) -> None:
-    page = render_html(Graph())
+    page = render_html([])
     assert "0 entities · 0 facts · 0 sources" in page
     data = embedded_data(page)
     assert (data["nodes"], data["edges"], data["sources"]) == ([], [], [])
@@ -380,24 +389,21 @@ def test_legend_comes_from_the_ontology(page: str) -> None:
 
 
 def test_same_graph_gives_the_same_page(workdir: Path) -> None:
-    dataset = newsroom()
-    assert render_html(dataset) == render_html(dataset)
-    # The order in which triples were added does not matter either.
-    reversed_order = Dataset()
-    for subject, predicate, obj, graph_name in reversed(list(dataset.quads())):
-        reversed_order.graph(graph_name).add((subject, predicate, obj))
-    assert render_html(reversed_order) == render_html(dataset)
+    quads = newsroom()
+    assert render_html(quads) == render_html(quads)
+    # The order in which the quads come does not matter either.
+    assert render_html(reversed(quads)) == render_html(quads)
 
 
-def test_dataset_is_read_as_the_union_of_its_graphs(workdir: Path) -> None:
-    dataset = newsroom()
-    flat = Graph()
-    for subject, predicate, obj, _ in dataset.quads():
-        flat.add((subject, predicate, obj))
-    assert render_html(flat) == render_html(dataset)
+def test_quads_are_read_as_the_union_of_their_graphs(workdir: Path) -> None:
+    quads = newsroom()
+    assert render_html(quad.triple for quad in quads) == render_html(quads)
+    # A triple that several graphs assert, or one graph twice, is one statement.
+    again = [ox.Quad(*quad.triple, iri(BASE["source/news_001"])) for quad in quads]
+    assert render_html(quads + again + quads) == render_html(quads)
 
 
-def large_graph(entity_count: int) -> Dataset:
+def large_graph(entity_count: int) -> list[ox.Quad]:
     """A tree of 600 entities (past spring_layout's 500-node limit), many stars of ten, and
     twenty entities without any fact."""
     build = GraphBuilder()
@@ -415,7 +421,7 @@ def large_graph(entity_count: int) -> Dataset:
         if index != hub:
             sentence = f"Unit {index} works for unit {hub}."
             build.claim(entities[index], "worksFor", entities[hub], news, sentence)
-    return build.dataset
+    return build.quads
 
 
 def test_large_graph_opens_on_its_300_most_central_entities(workdir: Path) -> None:
@@ -472,3 +478,35 @@ def test_kg_view_renders_a_graph_file_as_the_build_did(
     for source in built["sources"]:
         source.pop("href")
     assert viewed == built
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # A good statement first: the parser reads lazily, and the error comes mid-render.
+        ("broken.ttl", "<https://example.org/a> a <https://example.org/B> .\n<a> <b> .\n"),
+        ("broken.nq", "<https://example.org/a> <https://example.org/b> \"c\" <g\n"),
+        ("broken.jsonld", '{"@id": "https://example.org/a",'),
+        ("missing.trig", None),
+    ],
+)
+def test_kg_view_reports_a_graph_file_it_cannot_read(
+    name: str, text: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    graph_file = tmp_path / name
+    if text is not None:
+        graph_file.write_text(text, encoding="utf-8")
+    assert cli.main(["view", str(graph_file)]) == cli.EXIT_ERROR
+    assert capsys.readouterr().err.startswith(f"kg view: error: {graph_file}: ")
+    assert not graph_file.with_suffix(".html").exists()
+
+
+def test_kg_view_names_the_formats_it_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    graph_file = tmp_path / "graph.rdf"
+    graph_file.write_text("<rdf:RDF/>", encoding="utf-8")
+    assert cli.main(["view", str(graph_file)]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (
+        f"kg view: error: {graph_file}: unknown graph format (use .ttl, .trig, .nq, .nt, .jsonld)\n"
+    )

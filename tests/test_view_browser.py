@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import pyoxigraph as ox
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from kg import pipeline, vocab
@@ -29,7 +28,7 @@ from kg.view import INITIAL_NODE_LIMIT, render_html
 from kg.vocab import KGO, OA
 
 from .conftest import ROOT, require_tool
-from .test_view import large_graph
+from .test_view import Term, iri, large_graph
 
 pytestmark = pytest.mark.slow
 
@@ -119,21 +118,40 @@ class Expected:
     sentences: dict[tuple[str, str, str], set[str]]  # the evidence of each link's claims
 
 
-def expected_from(graph: Graph) -> Expected:
+def expected_from(quads: Iterable[ox.Quad | ox.Triple]) -> Expected:
     """Entities are the nodes with a kgo: entity type; a link is an asserted fact between
     two entities (a symmetric one counted once); a founding date is a fact whose object is a
-    year, shown on its entity rather than drawn."""
-    entity_types = {KGO[name] for name in ENTITY_TYPES}
+    year, shown on its entity rather than drawn. The graph is the union of the quads' graphs."""
+    values: defaultdict[tuple[Term, str], set[Term]] = defaultdict(set)
+    for quad in quads:
+        values[quad.subject, quad.predicate.value].add(quad.object)
+
+    def objects(subject: Term, predicate: str) -> set[Term]:
+        return values.get((subject, str(predicate)), set())
+
+    def value(subject: Term, predicate: str) -> Term:
+        [found] = objects(subject, predicate)
+        return found
+
+    def pairs(predicate: str) -> list[tuple[Term, Term]]:
+        return [
+            (subject, obj)
+            for (subject, found), objs in values.items()
+            if found == str(predicate)
+            for obj in objs
+        ]
+
+    entity_types = {iri(KGO[name]) for name in ENTITY_TYPES}
     entities = {
         subject
-        for subject, kind in graph.subject_objects(RDF.type)
-        if kind in entity_types and isinstance(subject, URIRef)
+        for subject, kind in pairs(RDF.type)
+        if kind in entity_types and isinstance(subject, ox.NamedNode)
     }
-    label = {entity: str(graph.value(entity, RDFS.label)) for entity in entities}
+    label = {entity: value(entity, RDFS.label).value for entity in entities}
 
-    def link(subject: Node, relation: Node, obj: Node) -> tuple[str, str, str] | None:
+    def link(subject: Term, relation: Term, obj: Term) -> tuple[str, str, str] | None:
         """The link a user sees for a fact; None for a fact that is not drawn."""
-        name = str(relation).removeprefix(str(KGO))
+        name = relation.value.removeprefix(str(KGO))
         if subject not in entities or obj not in entities or name not in vocab.RELATIONS:
             return None
         ends = sorted((label[subject], label[obj]))
@@ -142,22 +160,23 @@ def expected_from(graph: Graph) -> Expected:
         return ends[0], str(vocab.ontology().value(KGO[name], RDFS.label)), ends[1]
 
     facts = {
-        link(subject, relation, obj): (subject, relation, obj)
+        link(subject, iri(relation), obj): (subject, relation, obj)
         for relation in (KGO[name] for name in vocab.RELATIONS)
-        for subject, obj in graph.subject_objects(relation)
+        for subject, obj in pairs(relation)
     }
     facts.pop(None, None)
     links = Counter(facts.keys())
     sentences: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for claim in graph.subjects(RDF.type, KGO.Claim):
-        claimed = link(*(graph.value(claim, part) for part in (RDF.subject, RDF.predicate, RDF.object)))
-        for evidence in graph.objects(claim, KGO.evidence):
-            sentences[claimed].add(str(graph.value(evidence, OA.exact)))
+    claim_type = iri(KGO.Claim)
+    for claim in (subject for subject, kind in pairs(RDF.type) if kind == claim_type):
+        claimed = link(*(value(claim, part) for part in (RDF.subject, RDF.predicate, RDF.object)))
+        for evidence in objects(claim, KGO.evidence):
+            sentences[claimed].add(value(evidence, OA.exact).value)
     founding_dates = sum(
-        1 for _, year in graph.subject_objects(KGO.foundingDate) if isinstance(year, Literal)
+        1 for _, year in pairs(KGO.foundingDate) if isinstance(year, ox.Literal)
     )
     names = {
-        label[entity]: {label[entity], *map(str, graph.objects(entity, SKOS.altLabel))}
+        label[entity]: {label[entity], *(alias.value for alias in objects(entity, SKOS.altLabel))}
         for entity in entities
     }
     return Expected(Counter(label.values()), links, founding_dates, names, sentences)
@@ -260,7 +279,7 @@ def mentions(sentence: str, names: set[str]) -> bool:
 
 @pytest.fixture(scope="module")
 def seeds() -> Expected:
-    return expected_from(Graph().parse(COMMITTED_GRAPH))
+    return expected_from(ox.parse(path=COMMITTED_GRAPH, format=ox.RdfFormat.TURTLE))
 
 
 def test_committed_page_draws_every_entity_and_fact_offline(
@@ -392,8 +411,8 @@ def hostile_page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Expect
     built = pipeline.build(texts={"hostile": HOSTILE_ARTICLE}, settings=Settings(known_entities=known))
     folder = tmp_path_factory.mktemp("hostile")
     page = folder / "graph.html"
-    page.write_text(render_html(built.graph, title="<b>hostile</b>", html_dir=folder), encoding="utf-8")
-    return page, expected_from(built.graph)
+    page.write_text(render_html(built.rdf.quads, title="<b>hostile</b>", html_dir=folder), encoding="utf-8")
+    return page, expected_from(built.rdf.quads)
 
 
 def test_hostile_names_and_sentences_show_as_text_and_run_nothing(
