@@ -118,12 +118,16 @@ def json_ld(graph: RdfGraph) -> bytes:
     for subject in sorted(nodes):
         node: dict[str, object] = {"@id": subject}
         for key, values in nodes[subject].items():
-            values.sort(key=lambda item: json.dumps(item, sort_keys=True))
-            node[key] = values[0] if len(values) == 1 else values
+            node[key] = values[0] if len(values) == 1 else sorted(values, key=_json_order)
         lines.append(json.dumps(node, sort_keys=True, ensure_ascii=False))
     head = json.dumps({"@context": json_ld_context()}, indent=1, sort_keys=True, ensure_ascii=False)
     nodes_text = ",\n".join(f"  {line}" for line in lines)
     return f'{head.removesuffix("}")[:-1]},\n "@graph": [\n{nodes_text}\n ]\n}}\n'.encode("utf-8")
+
+
+def _json_order(value: object) -> tuple[int, str]:
+    """Strings (IRIs, plain values) first, in order, then value objects by their JSON."""
+    return (0, value) if isinstance(value, str) else (1, json.dumps(value, sort_keys=True))
 
 
 class _Compactor:
@@ -132,6 +136,7 @@ class _Compactor:
 
     def __init__(self, context: dict[str, object]) -> None:
         self.prefixes = sorted(((iri, prefix) for prefix, iri in context.items() if isinstance(iri, str) and iri.endswith(("#", "/"))), reverse=True)
+        self._compact_iris: dict[str, str] = {}  # many values repeat: each IRI is compacted once
         self.terms: dict[tuple[str, str | None], str] = {}  # (property IRI, value type) -> term
         for name, definition in context.items():
             iri, kind = (definition, None) if isinstance(definition, str) else (definition["@id"], definition.get("@type"))  # type: ignore[index,union-attr]
@@ -147,10 +152,13 @@ class _Compactor:
 
     def iri(self, iri: str) -> str:
         """``kgo:Claim`` for a prefixed IRI, else the IRI itself."""
-        for namespace, prefix in self.prefixes:
-            if iri.startswith(namespace) and len(iri) > len(namespace) and not iri[len(namespace)].startswith("/"):
-                return f"{prefix}:{iri[len(namespace):]}"
-        return iri
+        compact = self._compact_iris.get(iri)
+        if compact is None:
+            compact = self._compact_iris[iri] = next(
+                (f"{prefix}:{iri[len(namespace):]}" for namespace, prefix in self.prefixes if iri.startswith(namespace) and iri[len(namespace) : len(namespace) + 1] not in ("", "/")),
+                iri,
+            )
+        return compact
 
     def entry(self, predicate: ox.NamedNode, value: ox.NamedNode | ox.Literal | ox.BlankNode) -> tuple[str, object]:
         if predicate.value == RDF_TYPE and isinstance(value, ox.NamedNode):

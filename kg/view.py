@@ -115,7 +115,9 @@ def _graph_data(props: Properties, html_dir: Path) -> Json:
     facts = _facts(props)
     nodes = _nodes(props, _entity_iris(props, facts), source_index)
     node_index = {node["iri"]: node["id"] for node in nodes}
-    claims = _claims_by_fact(props, source_index, {node["iri"]: _names(node) for node in nodes})
+    ends = {end for subject, _, obj in facts for end in (subject, obj)}
+    names = {node["iri"]: _names(node) for node in nodes if node["iri"] in ends}
+    claims = _claims_by_fact(props, source_index, names)
     edges = [
         _edge(index, fact, node_index, claims.get(fact, [])) for index, fact in enumerate(facts)
     ]
@@ -579,8 +581,12 @@ def _core_layout(
         (sorted(component) for component in nx.connected_components(core_graph)),
         key=lambda component: (-len(component), component[0]),
     )
+    # An entity alone sits at its block's origin (as force direction would put it), spared
+    # the layout's cost: most entities of a large corpus are named once, in no fact.
     blocks = [
         _spread_labels(_component_layout(core_graph, component), label_widths)
+        if len(component) > 1
+        else {component[0]: (0.0, 0.0)}
         for component in components
     ]
     return _pack(blocks, label_widths)
