@@ -12,7 +12,7 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 
@@ -65,6 +65,36 @@ def output_lock(folder: Path) -> Iterator[None]:
 
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write ``content`` to ``path`` through a temporary file and a rename."""
+    os.replace(_write_temporary(path, content), path)
+
+
+@contextmanager
+def staged_files(folder: Path) -> Iterator[Callable[[str, str | bytes], None]]:
+    """``stage(name, content)`` writes each file to a temporary name in ``folder`` as soon as
+    it is rendered, so that only one is held in memory at a time; when the block ends, all
+    are renamed into place together, or on an error all are deleted and the folder's files
+    stay as they were (a folder made for them goes too)."""
+    made = not folder.exists()
+    staged: dict[Path, Path] = {}
+
+    def stage(name: str, content: str | bytes) -> None:
+        staged[folder / name] = _write_temporary(folder / name, content)
+
+    try:
+        yield stage
+        for path, temporary in staged.items():
+            os.replace(temporary, path)
+    except BaseException:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+        if made:
+            with suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _write_temporary(path: Path, content: str | bytes) -> Path:
+    """``content`` in a new temporary file beside ``path``, flushed to disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -74,10 +104,10 @@ def write_atomic(path: Path, content: str | bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return Path(temporary)
 
 
 def turtle(graph: RdfGraph) -> bytes:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from rdflib import Dataset, Graph
@@ -87,23 +87,24 @@ class KnowledgeGraph:
 
         output = Path(output)
         self.rdf.triples  # made once, before two threads read them
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        renders: dict[str, Callable[[], str | bytes]] = {name: partial(render, self.rdf) for name, render in export.RDF_FILES.items()}
+        renders["graph.graphml"] = partial(export.graphml, self.resolution, Iris(self.base_iri))
+        renders["graph.html"] = partial(render_html, self.rdf.quads, title="newskg graph", html_dir=output)
+        renders["report.md"] = partial(export.report, self.resolution, self.skipped)
+        # Each file is staged as it is rendered and all are put in place together once the
+        # graph is known to conform: an interrupted or failed build leaves the previous output
+        # whole, and no more than one file is held in memory.
+        with export.staged_files(output) as stage, ThreadPoolExecutor(max_workers=1) as pool:
             # The shapes are checked in native code, which lets go of the GIL: beside the
             # rendering, on the machine's second core, rather than before it.
             checking = pool.submit(validate, self.rdf)
-            # Everything is rendered before the first file is replaced, so that an interrupted
-            # build leaves the previous output whole rather than half old, half new.
-            contents: dict[str, str | bytes] = {name: render(self.rdf) for name, render in export.RDF_FILES.items()}
-            contents["graph.graphml"] = export.graphml(self.resolution, Iris(self.base_iri))
-            contents["graph.html"] = render_html(self.rdf.quads, title="newskg graph", html_dir=output)
-            contents["report.md"] = export.report(self.resolution, self.skipped)
+            for name, render in renders.items():
+                stage(name, render())
             violations = checking.result()
-        if not conforms(violations):
-            raise NonConformingGraph(violations)
-        for name, content in contents.items():
-            export.write_atomic(output / name, content)
+            if not conforms(violations):
+                raise NonConformingGraph(violations)
         store.refresh(store_dir or store.default_store(output), output / "graph.nq")
-        return [output / name for name in contents]
+        return [output / name for name in renders]
 
 
 def stream_documents(
