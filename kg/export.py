@@ -19,13 +19,12 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
-from kg.graph import PREFIXES, RDF_NS, Iris, RdfGraph
+from kg.graph import A, PREFIXES, Iris, RdfGraph, term
 from kg.resolve import Resolution
 from kg.types import Claim
 from kg.vocab import data_file
 
-RDF_TYPE = RDF_NS + "type"
-XSD_STRING = PREFIXES["xsd"] + "string"
+XSD_STRING = term("xsd", "string")
 
 
 def _current_umask() -> int:
@@ -191,21 +190,21 @@ class _Compactor:
         return compact
 
     def entry(self, predicate: ox.NamedNode, value: ox.NamedNode | ox.Literal | ox.BlankNode) -> tuple[str, object]:
-        if predicate.value == RDF_TYPE and isinstance(value, ox.NamedNode):
+        if predicate == A and isinstance(value, ox.NamedNode):
             return "@type", self.iri(value.value)
         plain = self.terms.get((predicate.value, None)) or self.iri(predicate.value)
         if isinstance(value, ox.NamedNode):
-            term = self.terms.get((predicate.value, "@id"))
-            return (term, self.iri(value.value)) if term else (plain, {"@id": self.iri(value.value)})
+            name = self.terms.get((predicate.value, "@id"))
+            return (name, self.iri(value.value)) if name else (plain, {"@id": self.iri(value.value)})
         if not isinstance(value, ox.Literal):
             raise ValueError(f"unexpected RDF term {value}: newskg mints no blank nodes")
         if value.language:
             return plain, {"@language": value.language, "@value": value.value}
-        datatype = value.datatype.value
-        if datatype == XSD_STRING:
+        if value.datatype == XSD_STRING:
             return plain, value.value
-        term = self.terms.get((predicate.value, datatype))
-        return (term, value.value) if term else (plain, {"@type": self.iri(datatype), "@value": value.value})
+        datatype = value.datatype.value
+        name = self.terms.get((predicate.value, datatype))
+        return (name, value.value) if name else (plain, {"@type": self.iri(datatype), "@value": value.value})
 
 
 # Characters XML 1.0 cannot hold at all, not even escaped (control characters, lone surrogates).
