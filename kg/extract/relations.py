@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 
+import numpy
+from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LEMMA, LOWER, MORPH, NORM, POS, SENT_START, TAG
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Span as SpacySpan, Token
 from spacy.vocab import Vocab
@@ -34,6 +36,8 @@ PERSON_PRONOUNS = frozenset({"he", "she", "his", "her", "him"})
 HEADING_FACTOR = 0.9  # a headline states a fact more loosely than a sentence
 HEDGE_FACTOR = 0.8
 INFERRED_FACTOR = 0.9  # an argument found through "it" or "the studio"
+# What a sentence copied into a Doc of its own keeps: everything a rule's pattern can test.
+SENTENCE_ATTRIBUTES = [NORM, TAG, HEAD, DEP, ENT_IOB, ENT_TYPE, LEMMA, MORPH, POS, SENT_START]
 YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 
@@ -67,15 +71,17 @@ class Extractor:
         words = lexicon()
         # spaCy's DependencyMatcher costs time in proportion to its patterns times the
         # tokens it reads. A rule can only match a sentence that holds every word its
-        # pattern names, so each document is matched with just the rules that can match it.
-        self.required_words: dict[str, list[frozenset[str]]] = {}
-        self.rules_by_trigger: dict[str, set[str]] = defaultdict(set)
+        # pattern names, so each sentence is matched with just the rules that can match
+        # it, and most sentences with none. Words are compared as spaCy's string hashes.
+        self.required_words: dict[str, list[frozenset[int]]] = {}
+        self.rules_by_trigger: dict[int, set[str]] = defaultdict(set)
+        self.list_nouns: set[int] = set()
         for rule in self.rules.values():
             if rule.kind == "dependency":
                 DependencyMatcher(vocab, validate=True).add(rule.id, [list(rule.pattern)])  # fail early on a bad pattern
-                self.required_words[rule.id] = _named_words(rule)
+                self.required_words[rule.id] = [frozenset(map(vocab.strings.add, words)) for words in _named_words(rule)]
                 for word in _trigger_words(rule):
-                    self.rules_by_trigger[word].add(rule.id)
+                    self.rules_by_trigger[vocab.strings.add(word)].add(rule.id)
             else:
                 nouns = sorted(words.set(rule.cue_nouns or ""))
                 patterns = [
@@ -83,29 +89,32 @@ class Extractor:
                     for cue in words.phrases("list_cues")
                 ]
                 self.lists.add(rule.id, patterns)
+                self.list_nouns.update(map(vocab.strings.add, nouns))
+        # A list match starts at a cue noun and may run past its sentence's end by this much.
+        self.list_reach = 1 + max((len(cue) for cue in words.phrases("list_cues")), default=0)
 
-    def _applicable_rules(self, doc: Doc) -> frozenset[str]:
-        applicable: set[str] = set()
-        for sentence in doc.sents:
-            words = {t.lemma_ for t in sentence} | {t.lower_ for t in sentence}
-            candidates = {rule_id for word in words for rule_id in self.rules_by_trigger.get(word, ())}
-            applicable.update(r for r in candidates if all(words & need for need in self.required_words[r]))
-        return frozenset(applicable)
+    def _applicable_rules(self, words: set[int]) -> tuple[str, ...]:
+        """The dependency rules that can match a sentence holding these words."""
+        candidates = {rule_id for word in words for rule_id in self.rules_by_trigger.get(word, ())}
+        return tuple(sorted(r for r in candidates if all(words & need for need in self.required_words[r])))
 
-    @lru_cache(maxsize=512)  # noqa: B019 - one Extractor per vocabulary lives for the process
-    def _matcher(self, rule_ids: frozenset[str]) -> DependencyMatcher:
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Extractor per vocabulary lives for the process; a few KB each
+    def _matcher(self, rule_ids: tuple[str, ...]) -> DependencyMatcher:
         matcher = DependencyMatcher(self.vocab)
-        for rule_id in sorted(rule_ids):
+        for rule_id in rule_ids:
             matcher.add(rule_id, [list(self.rules[rule_id].pattern)])
         return matcher
 
     def relations(self, doc: Doc, index: MentionIndex) -> list[RelationMention]:
         # Outlets are read in every sentence: a credited outlet is a mention even when the
         # sentence states no relation.
-        outlets = {sentence.start: _credited_outlets(index, sentence) for sentence in doc.sents}
+        sentences = list(doc.sents)
+        by_word = doc.to_array([LEMMA, LOWER])
+        words = [set(by_word[sentence.start : sentence.end].ravel().tolist()) for sentence in sentences]
+        outlets = {sentence.start: _credited_outlets(index, sentence) for sentence in sentences}
         found: dict[tuple[int, str, int | str, int], RelationMention] = {}
         latest_partners: tuple[Argument, Argument] | None = None  # for "the deal includes ..."
-        for rule, trigger, subjects, objects, literal, role in sorted(self._matches(doc, index), key=lambda m: (m[1].i, m[0].id)):
+        for rule, trigger, subjects, objects, literal, role in sorted(self._matches(doc, sentences, words, index), key=lambda m: (m[1].i, m[0].id)):
             sentence = trigger.sent
             if _is_question(sentence) or _is_negated(trigger):
                 continue
@@ -127,9 +136,10 @@ class Extractor:
         return [found[key] for key in sorted(found, key=str)]
 
     def _matches(
-        self, doc: Doc, index: MentionIndex
+        self, doc: Doc, sentences: list[SpacySpan], words: list[set[int]], index: MentionIndex
     ) -> Iterator[tuple[Rule, Token, list[Argument], list[Argument], str | None, str | None]]:
-        for rule, nodes in self._dependency_matches(doc):
+        """``words`` holds each sentence's lemmas and lower-case forms as string hashes."""
+        for rule, nodes in self._dependency_matches(doc, sentences, words):
             trigger = nodes["trigger"]
             subjects = _arguments(index, rule.subject, nodes, trigger)
             objects = _arguments(index, rule.object, nodes, trigger) if rule.object else []
@@ -139,7 +149,7 @@ class Extractor:
                 subjects, objects = objects, subjects
             yield rule, trigger, subjects, objects, literal, role
         seen: set[tuple[str, int]] = set()
-        for match_id, start, end in self.lists(doc):
+        for match_id, start, end in self._list_matches(doc, sentences, words):
             rule = self.rules[doc.vocab.strings[match_id]]
             if (rule.id, start) in seen:
                 continue
@@ -154,14 +164,30 @@ class Extractor:
             if items and owners:
                 yield rule, cue_noun, owners, items, None, None
 
-    def _dependency_matches(self, doc: Doc) -> Iterator[tuple[Rule, dict[str, Token]]]:
+    def _list_matches(self, doc: Doc, sentences: list[SpacySpan], words: list[set[int]]) -> Iterator[tuple[int, int, int]]:
+        """The list rules' matches, read only from sentences that hold a cue noun."""
+        for sentence, held in zip(sentences, words):
+            if held.isdisjoint(self.list_nouns):
+                continue
+            window = doc[sentence.start : min(len(doc), sentence.end + self.list_reach)]
+            for match_id, start, end in self.lists(window):
+                yield match_id, window.start + start, window.start + end
+
+    def _dependency_matches(self, doc: Doc, sentences: list[SpacySpan], words: list[set[int]]) -> Iterator[tuple[Rule, dict[str, Token]]]:
         """Each rule's matches as named nodes. For a job title with several organizations
         below it ("VP of Product at X"), only the last one is the employer."""
         rightmost: dict[tuple[str, int], tuple[Rule, dict[str, Token]]] = {}
-        applicable = self._applicable_rules(doc)
-        matches = self._matcher(applicable)(doc) if applicable else []
-        for match_id, token_ids in sorted(matches, key=lambda m: (m[1], doc.vocab.strings[m[0]])):
-            rule = self.rules[doc.vocab.strings[match_id]]
+        values = doc.to_array(SENTENCE_ATTRIBUTES)
+        matches: list[tuple[str, list[int]]] = []
+        for sentence, held in zip(sentences, words):
+            applicable = self._applicable_rules(held)
+            if not applicable:
+                continue
+            # A match is one dependency tree, and a tree lies within its sentence.
+            for match_id, ids in self._matcher(applicable)(_sentence_doc(sentence, values)):
+                matches.append((doc.vocab.strings[match_id], [sentence.start + i for i in ids]))
+        for rule_id, token_ids in sorted(matches, key=lambda m: (m[1], m[0])):
+            rule = self.rules[rule_id]
             nodes = {node["RIGHT_ID"]: doc[i] for node, i in zip(rule.pattern, token_ids)}
             if rule.role is None or rule.object not in nodes:
                 yield rule, nodes
@@ -221,6 +247,21 @@ class Extractor:
                 details=details,
                 reported_by=index.mention(reported_by) if reported_by is not None else None,
             )
+
+
+def _sentence_doc(sentence: SpacySpan, values: numpy.ndarray) -> Doc:
+    """The sentence as a Doc of its own, which spaCy's DependencyMatcher needs (it makes one
+    of a Span with ``Span.as_doc``, which also averages the sentence's vectors: slower than
+    the matching). ``values`` are the whole document's SENTENCE_ATTRIBUTES."""
+    rows = values[sentence.start : sentence.end].copy()
+    heads = numpy.arange(len(rows)) + rows[:, SENTENCE_ATTRIBUTES.index(HEAD)].astype(numpy.int64)  # offsets, stored unsigned
+    if heads.min() < 0 or heads.max() >= len(rows):
+        return sentence.as_doc()  # a tree that leaves its sentence: spaCy cuts it
+    iob = SENTENCE_ATTRIBUTES.index(ENT_IOB)
+    if rows[0, iob] == 1:
+        rows[0, iob] = 3  # an entity running on from the sentence before starts here
+    alone = Doc(sentence.doc.vocab, words=[t.text for t in sentence], spaces=[bool(t.whitespace_) for t in sentence])
+    return alone.from_array(SENTENCE_ATTRIBUTES, rows)
 
 
 def _named_words(rule: Rule) -> list[frozenset[str]]:

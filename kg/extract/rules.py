@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,19 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     words: dict[str, Any]
+    _read: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)  # lists asked for, as read
 
     def set(self, key: str) -> frozenset[str]:
-        return frozenset(self.words[key])
+        return self._memo("set", key, lambda: frozenset(self.words[key]))
 
     def phrases(self, key: str) -> tuple[tuple[str, ...], ...]:
-        return tuple(tuple(words) if isinstance(words, list) else tuple(words.split()) for words in self.words[key])
+        return self._memo("phrases", key, lambda: tuple(tuple(words) if isinstance(words, list) else tuple(words.split()) for words in self.words[key]))
+
+    def _memo(self, form: str, key: str, read: Callable[[], Any]) -> Any:
+        # Extraction asks for the same lists for every token it reads.
+        if (form, key) not in self._read:
+            self._read[form, key] = read()
+        return self._read[form, key]
 
 
 def _read_json(path: Path) -> Any:
