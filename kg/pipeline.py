@@ -5,6 +5,7 @@ import csv
 import hashlib
 import itertools
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -132,32 +133,39 @@ def extract_all(documents: Iterable[Document], settings: Settings, progress: Pro
     extraction_cache = ExtractionCache(settings.cache_dir) if settings.cache_dir else None
     pipeline_id = f"{nlp.pipeline_version()} rules {rules_fingerprint()}"
     keys: dict[str, str] = {}
-    from_cache: list[DocumentExtraction] = []
+    in_flight: deque[workers.Pending] = deque()
 
-    def uncached() -> Iterator[Document]:
-        for document in documents:
-            if extraction_cache is not None:
-                keys[document.id] = entry_key(document, pipeline_id)
-                hit = extraction_cache.get(keys[document.id], document)
-                if hit is not None:
-                    from_cache.append(hit)
-                    continue
-            yield document
-
-    batches = workers.batched(uncached(), settings.documents_per_batch)
-    runner = workers.run_dask(batches, settings.dask) if settings.dask else workers.run_local(batches, settings.workers)
-    for results in runner:
+    def finished(pending: workers.Pending) -> list[DocumentExtraction]:
+        results = pending.result()
         for extraction in results:
             if extraction_cache is not None:
-                extraction_cache.put(keys[extraction.document.id], extraction)
-            yield extraction
+                extraction_cache.put(keys.pop(extraction.document.id), extraction)
         if progress is not None:
-            progress(len(results) + len(from_cache))
-        yield from from_cache
-        from_cache.clear()
-    if progress is not None and from_cache:
-        progress(len(from_cache))
-    yield from from_cache
+            progress(len(results))
+        return results
+
+    with workers.runner(settings.workers, settings.dask) as runner:
+        to_parse: list[Document] = []
+        for document in documents:
+            if extraction_cache is not None:
+                key = entry_key(document, pipeline_id)
+                hit = extraction_cache.get(key, document)
+                if hit is not None:
+                    if progress is not None:
+                        progress(1)
+                    yield hit
+                    continue
+                keys[document.id] = key
+            to_parse.append(document)
+            if len(to_parse) == settings.documents_per_batch:
+                in_flight.append(runner.submit(to_parse))
+                to_parse = []
+            while len(in_flight) > runner.in_flight or in_flight and in_flight[0].done():
+                yield from finished(in_flight.popleft())
+        if to_parse:
+            in_flight.append(runner.submit(to_parse))
+        while in_flight:
+            yield from finished(in_flight.popleft())
     if extraction_cache is not None:
         extraction_cache.prune()
 

@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from kg import ids
 from kg.types import ENTITY_TYPES, AliasLink, Claim, Details, Document, DocumentExtraction, Entity, Evidence, Mention, RelationMention, Span
@@ -49,11 +50,15 @@ class Resolution:
     claims: tuple[Claim, ...]
 
 
+SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1 << 16)  # a corpus names the same few entities again and again
 def name_key(name: str) -> str:
     """Names that differ only in case, quotes, spacing or a leading "the" are one name."""
     text = unicodedata.normalize("NFKC", name).replace("\u2019", "'").replace("\u2018", "'")
-    text = re.sub(r"\s+", " ", text).strip().casefold()
-    return re.sub(r"^the ", "", text)
+    text = SPACES.sub(" ", text).strip().casefold()
+    return text.removeprefix("the ")
 
 
 @dataclass

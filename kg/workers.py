@@ -1,23 +1,32 @@
 """Where the per-document stages (spaCy, extraction) run: in this process, in a pool of
-processes on this machine, or on a Dask cluster. Batches go out in order and their
-results come back in the same order, so the output never depends on the runner."""
+processes on this machine, or on a Dask cluster. A runner takes batches one at a time and
+hands back a future for each; the caller keeps a bounded window of them in flight, so
+memory stays bounded and the output never depends on the runner."""
 from __future__ import annotations
 
-import itertools
 import multiprocessing
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import Protocol
 
 from kg import nlp
 from kg.extract import extract
 from kg.types import Document, DocumentExtraction
 
 
-def batched(documents: Iterable[Document], size: int) -> Iterator[list[Document]]:
-    """Lists of ``size`` documents (the last may be shorter), read lazily."""
-    iterator = iter(documents)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
+class Pending(Protocol):
+    """A batch's results to come (a concurrent, multiprocessing or Dask future)."""
+
+    def result(self) -> list[DocumentExtraction]: ...
+
+    def done(self) -> bool: ...
+
+
+class Runner(Protocol):
+    in_flight: int  # how many batches to keep going at once
+
+    def submit(self, batch: list[Document]) -> Pending: ...
 
 
 def extract_batch(documents: list[Document]) -> list[DocumentExtraction]:
@@ -29,31 +38,49 @@ def _load_pipeline() -> None:
     nlp.load()
 
 
-def run_local(batches: Iterable[list[Document]], workers: int) -> Iterator[list[DocumentExtraction]]:
-    """In this process for one worker; otherwise a pool of processes, each loading spaCy
-    once, fed batches as they come so memory stays bounded."""
-    if workers <= 1:
-        yield from map(extract_batch, batches)
-        return
-    batches = iter(batches)
-    first = next(batches, None)
-    if first is None:
-        return  # everything came from the cache: starting workers would cost more than the build
-    context = multiprocessing.get_context("forkserver")
-    with context.Pool(workers, initializer=_load_pipeline) as pool:
-        yield from pool.imap(extract_batch, itertools.chain([first], batches))
+class InProcess:
+    in_flight = 1
+
+    def submit(self, batch: list[Document]) -> Pending:
+        done: Future[list[DocumentExtraction]] = Future()
+        done.set_result(extract_batch(batch))
+        return done
 
 
-def run_dask(batches: Iterable[list[Document]], address: str) -> Iterator[list[DocumentExtraction]]:
-    """On a Dask cluster: a bounded window of batches in flight, results in order."""
-    from dask.distributed import Client
+class LocalPool:
+    """Processes on this machine, each loading spaCy once. They start loading at once, so
+    a rebuild reads its cached results while the workers get ready for the new documents."""
 
-    with Client(address) as client:
-        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
-        in_flight: deque = deque()
-        for batch in batches:
-            in_flight.append(client.submit(extract_batch, batch, pure=False))
-            if len(in_flight) >= window:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
+    def __init__(self, pool: multiprocessing.pool.Pool, workers: int) -> None:
+        self.pool = pool
+        self.in_flight = 2 * workers
+
+    def submit(self, batch: list[Document]) -> Pending:
+        done: Future[list[DocumentExtraction]] = Future()
+        self.pool.apply_async(extract_batch, (batch,), callback=done.set_result, error_callback=done.set_exception)
+        return done
+
+
+class DaskCluster:
+    def __init__(self, client: object) -> None:
+        self.client = client
+        self.in_flight = 2 * max(1, len(client.scheduler_info().get("workers", {})))  # type: ignore[attr-defined]
+
+    def submit(self, batch: list[Document]) -> Pending:
+        return self.client.submit(extract_batch, batch, pure=False)  # type: ignore[attr-defined, no-any-return]
+
+
+@contextmanager
+def runner(workers: int, dask: str | None = None) -> Iterator[Runner]:
+    """In this process for one worker; otherwise a pool of processes, or the Dask cluster
+    whose scheduler listens at ``dask``."""
+    if dask:
+        from dask.distributed import Client
+
+        with Client(dask) as client:
+            yield DaskCluster(client)
+    elif workers <= 1:
+        yield InProcess()
+    else:
+        with multiprocessing.get_context("forkserver").Pool(workers, initializer=_load_pipeline) as pool:
+            yield LocalPool(pool, workers)

@@ -17,8 +17,12 @@ def extract(document: Document, pieces: list[tuple[int, Doc]]) -> DocumentExtrac
     """Mentions, relations and aliases of one document, parsed in pieces that start at the
     given offsets; every offset is into ``document.text``."""
     mentions, relations, aliases = [], [], []
-    for offset, doc in pieces:
-        index, piece_aliases = find_mentions(doc, document.id, offset)
+    # The pieces cut the analysed text end to end (kg.nlp.parse): each piece's text is a
+    # slice of it, cheaper to take than to have spaCy join its tokens again.
+    analysed = document.plain or document.text
+    ends = [offset for offset, _ in pieces[1:]] + [len(analysed)]
+    for (offset, doc), end in zip(pieces, ends):
+        index, piece_aliases = find_mentions(doc, document.id, offset, analysed[offset:end])
         relations += extractor(doc.vocab).relations(doc, index)
         mentions += [index.mention(number) for number in index.live()]
         aliases += piece_aliases

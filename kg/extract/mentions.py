@@ -291,12 +291,11 @@ def list_items(doc: Doc, cue_end: int, sentence_end: int) -> list[tuple[int, int
     return items
 
 
-def find_mentions(doc: Doc, doc_id: str, offset: int = 0) -> tuple[MentionIndex, list[AliasLink]]:
+def find_mentions(doc: Doc, doc_id: str, offset: int, text: str) -> tuple[MentionIndex, list[AliasLink]]:
     """All clean, typed names of a parsed document (or piece of one, starting at
-    ``offset``), and the aliases it defines."""
+    ``offset``), and the aliases it defines; ``text`` is the doc's text."""
     words = lexicon()
     ner_types: dict[str, str] = words.words["ner_types"]
-    text = doc.text
     index = MentionIndex(doc, doc_id, text, heading_lines(text), offset)
     tagged = [ent for ent in doc.ents if ent.label_ in ner_types]
     names = frozenset(ent.text for ent in tagged)
