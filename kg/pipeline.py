@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import itertools
 import json
@@ -239,10 +240,27 @@ def build_info(settings: Settings) -> BuildInfo:
     )
 
 
+def _kept(extractions: Iterable[DocumentExtraction], every: int = 256) -> list[DocumentExtraction]:
+    """The extractions as a list, kept out of the cycle collector's sight as they pile up:
+    they live until the build ends and hold no cycles, yet every collection of the oldest
+    generation would scan them all again. Every few hundred documents the collector runs
+    once (freeing spaCy's cyclic garbage) and freezes what survives, until the list is made."""
+    kept: list[DocumentExtraction] = []
+    try:
+        for extraction in extractions:
+            kept.append(extraction)
+            if len(kept) % every == 0:
+                gc.collect()
+                gc.freeze()
+    finally:
+        gc.unfreeze()
+    return kept
+
+
 def build_from_documents(
     documents: Iterable[Document], settings: Settings = Settings(), progress: Progress | None = None
 ) -> KnowledgeGraph:
-    extractions = list(extract_all(documents, settings, progress))
+    extractions = _kept(extract_all(documents, settings, progress))
     if not extractions:
         raise BuildError("no readable article found")
     resolution = resolve(extractions, settings.overrides, settings.known_entities)
