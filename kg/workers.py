@@ -16,7 +16,7 @@ from kg.types import Document, DocumentExtraction
 
 
 class Pending(Protocol):
-    """A batch's results to come (a concurrent, multiprocessing or Dask future)."""
+    """A batch's results to come (a concurrent.futures Future, or a Dask one)."""
 
     def result(self) -> list[DocumentExtraction]: ...
 
