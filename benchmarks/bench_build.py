@@ -119,9 +119,6 @@ while True:
         break
     copies = int(copies * target / len(graph.quads)) + 1
 quads = len(graph.quads)
-started = time.perf_counter()
-graph.triples
-print("union", quads, time.perf_counter() - started)
 for name, render in export.RDF_FILES.items():
     started = time.perf_counter()
     render(graph)

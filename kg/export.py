@@ -68,16 +68,18 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 
 @contextmanager
-def staged_files(folder: Path) -> Iterator[Callable[[str, str | bytes], None]]:
+def staged_files(folder: Path) -> Iterator[Callable[[str, str | bytes], Path]]:
     """``stage(name, content)`` writes each file to a temporary name in ``folder`` as soon as
-    it is rendered, so that only one is held in memory at a time; when the block ends, all
+    it is rendered, so that only one is held in memory at a time, and returns that name
+    (the file can be read from there until the block ends); when the block ends, all
     are renamed into place together, or on an error all are deleted and the folder's files
     stay as they were (a folder made for them goes too)."""
     made = not folder.exists()
     staged: dict[Path, Path] = {}
 
-    def stage(name: str, content: str | bytes) -> None:
+    def stage(name: str, content: str | bytes) -> Path:
         staged[folder / name] = _write_temporary(folder / name, content)
+        return staged[folder / name]
 
     try:
         yield stage
@@ -110,7 +112,7 @@ def _write_temporary(path: Path, content: str | bytes) -> Path:
 
 
 def turtle(graph: RdfGraph) -> bytes:
-    return ox.serialize(graph.triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    return ox.serialize(graph.triples(), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
 
 
 def trig(graph: RdfGraph) -> bytes:
@@ -140,7 +142,7 @@ def json_ld(graph: RdfGraph) -> bytes:
     """
     compact = _Compactor(json_ld_context())
     nodes: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
-    for triple in graph.triples:
+    for triple in graph.triples():
         key, value = compact.entry(triple.predicate, triple.object)
         nodes[triple.subject.value][key].append(value)
     lines = []

@@ -16,19 +16,18 @@ import datetime
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg import ids
-from kg.extract.relations import canonical_decimal
 from kg.extract.rules import lexicon, rules, rules_fingerprint
 from kg.resolve import Resolution
-from kg.types import Claim, Document, Entity
+from kg.types import Claim, Document, Entity, canonical_decimal
 from kg.vocab import DEFAULT_BASE_IRI, KGO, KGR, LITERAL_RELATIONS, OA
 
 FORMATS = {"txt": "text/plain", "md": "text/markdown", "html": "text/html"}
@@ -58,7 +57,6 @@ A = term("rdf", "type")
 LABEL = term("rdfs", "label")
 XSD_DECIMAL, XSD_INTEGER = term("xsd", "decimal"), term("xsd", "integer")
 TRUE = ox.Literal("true", datatype=term("xsd", "boolean"))
-DEFAULT_GRAPH = ox.DefaultGraph()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,17 +94,23 @@ class Iris:
 
 class RdfGraph:
     """The built graph: its quads (default graph first, then a named graph per source) and,
-    for the files that hold one graph, the union of their triples in the same order."""
+    for the files that hold one graph, the union of their triples in the same order.
 
-    def __init__(self, quads: Iterable[ox.Quad]) -> None:
+    ``disjoint`` says no triple sits in two graphs, as ``build_graph`` makes them (each
+    statement is about a node of its own graph): the union is then the quads' triples as
+    they come, made as a file is written rather than kept beside the quads."""
+
+    def __init__(self, quads: Iterable[ox.Quad], *, disjoint: bool = False) -> None:
         self.quads: list[ox.Quad] = list(dict.fromkeys(quads))  # in order, each once
+        self.disjoint = disjoint
 
-    @cached_property
-    def triples(self) -> list[ox.Triple]:
-        return list(dict.fromkeys(quad.triple for quad in self.quads))
+    def triples(self) -> Iterator[ox.Triple]:
+        triples = (quad.triple for quad in self.quads)
+        return triples if self.disjoint else iter(dict.fromkeys(triples))
 
     def __len__(self) -> int:
-        return len(self.triples)
+        """The number of triples in the union."""
+        return len(self.quads) if self.disjoint else sum(1 for _ in self.triples())
 
 
 Value = ox.NamedNode | ox.Literal
@@ -117,10 +121,15 @@ class _Writer:
 
     def __init__(self) -> None:
         self.quads: list[ox.Quad] = []
-        self.graph: ox.NamedNode | ox.DefaultGraph = DEFAULT_GRAPH
+        self.graph: ox.NamedNode | None = None  # None: the default graph
 
     def add(self, subject: ox.NamedNode, predicate: ox.NamedNode, value: Value) -> None:
-        self.quads.append(ox.Quad(subject, predicate, value, self.graph))
+        # A quad made without a graph name is in the default graph; pyoxigraph takes about
+        # ten times longer to make one from an explicit DefaultGraph.
+        if self.graph is None:
+            self.quads.append(ox.Quad(subject, predicate, value))
+        else:
+            self.quads.append(ox.Quad(subject, predicate, value, self.graph))
 
 
 def build_graph(resolution: Resolution, info: BuildInfo, base_iri: str = DEFAULT_BASE_IRI) -> RdfGraph:
@@ -141,7 +150,7 @@ def build_graph(resolution: Resolution, info: BuildInfo, base_iri: str = DEFAULT
         _add_source(out, iris, document)
         for claim in claims.get(document.id, ()):
             _add_claim(out, iris, claim, build)
-    return RdfGraph(out.quads)
+    return RdfGraph(out.quads, disjoint=True)
 
 
 def _add_build(out: _Writer, iris: Iris, info: BuildInfo, documents: Sequence[Document]) -> ox.NamedNode:

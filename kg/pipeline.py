@@ -27,6 +27,7 @@ from kg.validate import NonConformingGraph, conforms, validate
 from kg.vocab import DEFAULT_BASE_IRI, data_file
 
 Progress = Callable[[int], None]  # called with the number of documents just finished
+STORE_SOURCE = "graph.nq"  # the file the SPARQL store loads
 
 
 class BuildError(ValueError):
@@ -88,24 +89,31 @@ class KnowledgeGraph:
         from kg.view import render_html
 
         output = Path(output)
-        self.rdf.triples  # made once, before two threads read them
         renders: dict[str, Callable[[], str | bytes]] = {name: partial(render, self.rdf) for name, render in export.RDF_FILES.items()}
         renders["graph.graphml"] = partial(export.graphml, self.resolution, Iris(self.base_iri))
         renders["graph.html"] = partial(render_html, self.rdf.quads, title="newskg graph", html_dir=output)
         renders["report.md"] = partial(export.report, self.resolution, self.skipped)
-        # Each file is staged as it is rendered and all are put in place together once the
-        # graph is known to conform: an interrupted or failed build leaves the previous output
-        # whole, and no more than one file is held in memory.
-        with export.staged_files(output) as stage, ThreadPoolExecutor(max_workers=1) as pool:
-            # The shapes are checked in native code, which lets go of the GIL: beside the
-            # rendering, on the machine's second core, rather than before it.
+        # Each file is staged as it is rendered; all are put in place together, and the store
+        # takes the old one's place, once the graph is known to conform: an interrupted or
+        # failed build leaves the previous output whole, and no more than one file is held in
+        # memory. The shapes are checked, and the store loaded, in native code that lets go
+        # of the GIL: in threads beside the rendering rather than after it.
+        with (
+            export.staged_files(output) as stage,
+            store.fresh_store(store_dir or store.default_store(output)) as fresh,
+            ThreadPoolExecutor(max_workers=2) as pool,
+        ):
             checking = pool.submit(validate, self.rdf)
+            loading = []
             for name, render in renders.items():
-                stage(name, render())
+                staged = stage(name, render())
+                if name == STORE_SOURCE:
+                    loading.append(pool.submit(store.load, fresh, staged))
             violations = checking.result()
             if not conforms(violations):
                 raise NonConformingGraph(violations)
-        store.refresh(store_dir or store.default_store(output), output / "graph.nq")
+            for done in loading:
+                done.result()
         return [output / name for name in renders]
 
 
@@ -175,23 +183,28 @@ BUILD_RECORD = "build.json"  # in the cache folder: what the last build read and
 
 
 def output_fingerprint(sources: Sequence[Path], settings: Settings) -> str | None:
-    """A digest of everything a build's output depends on: each input's cache key (its
-    text, the model, the rules), what was skipped, the settings, and newskg's code and
-    data files. None when builds are not to be compared (no cache, or a timestamp)."""
+    """A digest of everything a build's output depends on: the bytes of each input file
+    and its path, the settings, the spaCy pipeline, and newskg's code and data files. None
+    when builds are not to be compared (no cache, or a timestamp).
+
+    The files are hashed as stored, not read as articles: a build with nothing to do finds
+    it out without decoding, analysing or hashing each article of a corpus."""
     if settings.cache_dir is None or settings.timestamp:
         return None
-    digest = hashlib.sha256(repr(build_info(settings)).encode())
+    digest = hashlib.sha256(repr((build_info(settings), settings.encoding, settings.max_bytes)).encode())
     package = Path(__file__).resolve().parent
     for path in sorted([*package.rglob("*.py"), *package.rglob("templates/*"), *data_file().rglob("*")]):
         if path.is_file():
             digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
     for dependency in ("rdflib", "pyoxigraph", "networkx", "pyvis", "pyshacl-turbo"):
         digest.update(f"{dependency} {version(dependency)}".encode())
-    pipeline_id = f"{nlp.pipeline_version()} rules {rules_fingerprint()}"
-    skipped: list[tuple[str, str]] = []
-    for document in stream_documents(sources, {}, settings, skipped):
-        digest.update(f"{document.id}\0{document.path}\0{entry_key(document, pipeline_id)}\0".encode())
-    digest.update(repr(skipped).encode())
+    for source in ingest.find_sources(sources):
+        digest.update(f"{source.as_posix()}\0".encode())
+        try:
+            with source.open("rb") as file:
+                digest.update(hashlib.file_digest(file, "sha256").digest())
+        except OSError as error:  # the build reports it as skipped; a later build may read it
+            digest.update(f"unreadable: {error}".encode())
     return digest.hexdigest()
 
 
@@ -242,10 +255,13 @@ def build_info(settings: Settings) -> BuildInfo:
 
 def _kept(extractions: Iterable[DocumentExtraction], every: int = 256) -> list[DocumentExtraction]:
     """The extractions as a list, kept out of the cycle collector's sight as they pile up:
-    they live until the build ends and hold no cycles, yet every collection of the oldest
-    generation would scan them all again. Every few hundred documents the collector runs
-    once (freeing spaCy's cyclic garbage) and freezes what survives, until the list is made."""
+    they live until the build ends and hold no cycles, yet each automatic collection would
+    scan them again (a quarter of the time of reading a corpus from the cache). The
+    collector runs only every few hundred documents instead, freeing spaCy's cyclic garbage,
+    and freezes what survives, until the list is made."""
     kept: list[DocumentExtraction] = []
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         for extraction in extractions:
             kept.append(extraction)
@@ -254,6 +270,8 @@ def _kept(extractions: Iterable[DocumentExtraction], every: int = 256) -> list[D
                 gc.freeze()
     finally:
         gc.unfreeze()
+        if was_enabled:
+            gc.enable()
     return kept
 
 

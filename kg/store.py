@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -50,21 +52,31 @@ def is_store(folder: Path) -> bool:
 
 def refresh(folder: Path, nquads: Path) -> Path:
     """Replace the store at ``folder`` with the quads of the N-Quads file ``nquads``."""
+    with fresh_store(folder) as fresh:
+        load(fresh, nquads)
+    return folder
+
+
+@contextmanager
+def fresh_store(folder: Path) -> Iterator[Path]:
+    """A new folder beside ``folder`` to ``load`` the store into (from any thread); when the
+    block ends without an error it takes the place of ``folder``, else it is deleted."""
     folder = Path(folder)
     if folder.exists() and not (folder.is_dir() and (is_store(folder) or not any(folder.iterdir()))):
         raise StoreError(f"{folder} exists and is not a newskg store: refusing to replace it (choose another --store)")
     folder.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
     try:
-        _load(fresh, nquads)
+        yield fresh
         _swap(fresh, folder)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    return folder
 
 
-def _load(folder: Path, nquads: Path) -> None:
+def load(folder: Path, nquads: Path) -> None:
+    """Fill the empty ``folder`` with a store of the quads of the N-Quads file ``nquads``.
+    RocksDB does the work without holding the GIL: a thread can load while Python renders."""
     store = ox.Store(str(folder))
     store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
     store.optimize()

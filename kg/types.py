@@ -7,9 +7,17 @@ so each stage can be tested without the others. Offsets are code-point offsets i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 # The entity types of the contract; "Place" is kept so that places are typed, not dropped.
 ENTITY_TYPES = ("Organization", "Person", "Product", "CreativeWork", "Place")
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """XSD's canonical decimal: no exponent, no trailing zeros, at least one digit after
+    the point ("75000000.0", "0.5")."""
+    text = format(value.normalize(), "f")
+    return text if "." in text else f"{text}.0"
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ def shacl_report(graph: RdfGraph) -> Graph:
     # points would first decode the text into an rdflib graph, slower than the validation).
     from pyshacl_turbo.rdf import Input
 
-    text = ox.serialize(graph.triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    text = ox.serialize(graph.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
     _, report, _ = _compiled_shapes().validate(Input(text, "nt", None, {}), allow_warnings=True)  # type: ignore[attr-defined]
     return report  # type: ignore[no-any-return]
 
@@ -82,7 +82,7 @@ def validate(graph: RdfGraph) -> list[Violation]:
     results = list(report.subjects(SH.focusNode, None))
     if not results:
         return []
-    labels = {triple.subject.value: triple.object.value for triple in graph.triples if triple.predicate == LABEL}
+    labels = {triple.subject.value: triple.object.value for triple in graph.triples() if triple.predicate == LABEL}
     violations = [_violation(labels, report, result) for result in results]
     return sorted(set(violations), key=lambda v: (v.focus, v.path, v.message))
 

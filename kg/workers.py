@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from kg import nlp
-from kg.extract import extract
 from kg.types import Document, DocumentExtraction
 
 
@@ -31,6 +30,10 @@ class Runner(Protocol):
 
 def extract_batch(documents: list[Document]) -> list[DocumentExtraction]:
     """spaCy and extraction over one batch (the unit of work sent to a worker)."""
+    # Imported here, where documents are parsed: a build that only merges results (every
+    # document cached, or parsed by workers) never imports spaCy.
+    from kg.extract.document import extract
+
     return [extract(document, pieces) for document, pieces in nlp.parse(documents)]
 
 

@@ -27,7 +27,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, PROV, SH
 
 from kg import cli, export, ids, nlp, pipeline, vocab
-from kg.extract.relations import canonical_decimal
+from kg.types import canonical_decimal
 from kg.graph import BuildInfo, Iris, RdfGraph, build_graph, date_literal, decimal_literal, read_graph
 from kg.pipeline import KnowledgeGraph
 from kg.resolve import Resolution

@@ -22,7 +22,7 @@ from spacy.vocab import Vocab
 
 from kg.extract.mentions import ACRONYM, CAMEL_CASE, CONTEXT_WEIGHT, MentionIndex, clean_bounds, is_clean_name, list_items
 from kg.extract.rules import PARTNERS, Rule, lexicon, rules
-from kg.types import ENTITY_TYPES, Details, RelationMention, Span
+from kg.types import ENTITY_TYPES, Details, RelationMention, Span, canonical_decimal
 from kg.vocab import relation_signatures
 
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
@@ -550,13 +550,6 @@ def parse_money(ent: SpacySpan) -> tuple[str | None, str | None, bool]:
             currency = currencies[token]
             break
     return canonical_decimal(value), currency, approximate
-
-
-def canonical_decimal(value: Decimal) -> str:
-    """XSD's canonical decimal: no exponent, no trailing zeros, at least one digit after
-    the point ("75000000.0", "0.5")."""
-    text = format(value.normalize(), "f")
-    return text if "." in text else f"{text}.0"
 
 
 def _credited_outlets(index: MentionIndex, sentence: SpacySpan) -> list[int]:
