@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from kg import export, ingest, nlp, store, workers
+from kg import collector, export, ingest, nlp, store, workers
 from kg.cache import ExtractionCache, entry_key
 from kg.extract.rules import rules_fingerprint
 from kg.graph import BuildInfo, Iris, RdfGraph, build_graph
@@ -99,6 +99,7 @@ class KnowledgeGraph:
         # memory. The shapes are checked, and the store loaded, in native code that lets go
         # of the GIL: in threads beside the rendering rather than after it.
         with (
+            collector.paused(),
             export.staged_files(output) as stage,
             store.fresh_store(store_dir or store.default_store(output)) as fresh,
             ThreadPoolExecutor(max_workers=2) as pool,
@@ -254,24 +255,19 @@ def build_info(settings: Settings) -> BuildInfo:
 
 
 def _kept(extractions: Iterable[DocumentExtraction], every: int = 256) -> list[DocumentExtraction]:
-    """The extractions as a list, kept out of the cycle collector's sight as they pile up:
-    they live until the build ends and hold no cycles, yet each automatic collection would
-    scan them again (a quarter of the time of reading a corpus from the cache). The
-    collector runs only every few hundred documents instead, freeing spaCy's cyclic garbage,
-    and freezes what survives, until the list is made."""
+    """The extractions as a list, kept out of the cycle collector's sight as they pile up.
+    Every few hundred documents the collector runs once (freeing the cyclic garbage spaCy
+    leaves when it parses in this process) and freezes what survives, until the list is made."""
     kept: list[DocumentExtraction] = []
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for extraction in extractions:
-            kept.append(extraction)
-            if len(kept) % every == 0:
-                gc.collect()
-                gc.freeze()
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
+    with collector.paused():
+        try:
+            for extraction in extractions:
+                kept.append(extraction)
+                if len(kept) % every == 0:
+                    gc.collect()
+                    gc.freeze()
+        finally:
+            gc.unfreeze()
     return kept
 
 
@@ -281,8 +277,9 @@ def build_from_documents(
     extractions = _kept(extract_all(documents, settings, progress))
     if not extractions:
         raise BuildError("no readable article found")
-    resolution = resolve(extractions, settings.overrides, settings.known_entities)
-    return KnowledgeGraph(resolution, build_graph(resolution, build_info(settings), settings.base_iri), settings.base_iri)
+    with collector.paused():
+        resolution = resolve(extractions, settings.overrides, settings.known_entities)
+        return KnowledgeGraph(resolution, build_graph(resolution, build_info(settings), settings.base_iri), settings.base_iri)
 
 
 def build(
