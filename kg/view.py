@@ -19,8 +19,9 @@ from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -101,8 +102,7 @@ def render_html(
     """
     page_dir = Path(html_dir) if html_dir is not None else Path.cwd()
     with _cycle_collector_paused():
-        data = _graph_data(Properties(quads), page_dir)
-    return _page(title, data)
+        return _page(title, _graph_data(Properties(quads), page_dir))
 
 
 def _graph_data(props: Properties, html_dir: Path) -> Json:
@@ -142,37 +142,60 @@ def _graph_data(props: Properties, html_dir: Path) -> Json:
 
 
 class Properties:
-    """The values of a graph's properties by subject, read in one pass over its triples.
+    """The values of a graph's properties by subject.
 
-    A table per predicate IRI holds each subject's values, each once however many of the
-    graphs assert it.
+    One pass over the triples sorts them by predicate IRI. A predicate's table, which holds
+    each subject's values, each once however many of the graphs assert it, is made when first
+    asked for: a graph holds many statements that the view does not show (mention counts,
+    alias provenance, file formats).
     """
 
     def __init__(self, quads: Iterable[ox.Quad | ox.Triple]) -> None:
-        self._tables: defaultdict[str, defaultdict[Term, set[Term]]] = defaultdict(
-            lambda: defaultdict(set)
-        )
+        self._statements: defaultdict[str, list[ox.Quad | ox.Triple]] = defaultdict(list)
         for quad in quads:
-            self._tables[quad.predicate.value][quad.subject].add(quad.object)
+            self._statements[quad.predicate.value].append(quad)
+        self._tables: dict[str, dict[Term, set[Term]]] = {}
+        self._inverses: dict[str, dict[Term, list[Term]]] = {}
 
     def values(self, subject: Term, predicate: str) -> AbstractSet[Term]:
-        return self._tables.get(predicate, {}).get(subject, frozenset())
+        return self._table(predicate).get(subject, frozenset())
 
     def pairs(self, predicate: str) -> Iterator[tuple[Term, Term]]:
         """(subject, value) of every statement of ``predicate``."""
-        for subject, values in self._tables.get(predicate, {}).items():
+        for subject, values in self._table(predicate).items():
             for value in values:
                 yield subject, value
 
+    def _table(self, predicate: str) -> dict[Term, set[Term]]:
+        """Each subject's values of ``predicate``, made on first use."""
+        if predicate not in self._tables:
+            table: defaultdict[Term, set[Term]] = defaultdict(set)
+            for quad in self._statements.pop(predicate, ()):
+                table[quad.subject].add(quad.object)
+            self._tables[predicate] = table
+        return self._tables[predicate]
+
     def subjects(self, predicate: str, iri: str) -> list[Term]:
         """The subjects that have the IRI ``iri`` among their values of ``predicate``."""
-        value = ox.NamedNode(iri)
-        table = self._tables.get(predicate, {})
-        return [subject for subject, values in table.items() if value in values]
+        return list(self._inverse(predicate).get(ox.NamedNode(iri), ()))
+
+    def _inverse(self, predicate: str) -> dict[Term, list[Term]]:
+        """The subjects of each value of ``predicate``, indexed on first use: the view asks
+        for the entities of each type, the sources and the claims, and each such question
+        would otherwise read every typed subject."""
+        if predicate not in self._inverses:
+            inverse: defaultdict[Term, list[Term]] = defaultdict(list)
+            for subject, value in self.pairs(predicate):
+                inverse[value].append(subject)
+            self._inverses[predicate] = inverse
+        return self._inverses[predicate]
 
     def first(self, subject: Term, predicate: str) -> Term | None:
         """One value, the same one on every run when there are several."""
-        return min(self.values(subject, predicate), key=_term_text, default=None)
+        values = self.values(subject, predicate)
+        if len(values) == 1:  # the usual case; min's keyword arguments cost more than this
+            return next(iter(values))
+        return min(values, key=_term_text, default=None)
 
     def text(self, subject: Term, predicate: str) -> str | None:
         value = self.first(subject, predicate)
@@ -197,9 +220,10 @@ class Properties:
 def _cycle_collector_paused() -> Iterator[None]:
     """Python's cycle collector off for a while, then as it was.
 
-    Reading a graph makes a set per subject and property, hundreds of thousands of them, none
-    in a cycle and all freed once the page's data is made; the collector would scan them
-    again and again as they pile up (over a quarter of the time at 460,000 triples).
+    Reading a graph makes a set per subject and property, and the page's data about as many
+    dicts and lists: hundreds of thousands of them, none in a cycle and all freed once the
+    page is made; the collector would scan them again and again as they pile up (over a
+    quarter of the time at 460,000 triples).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -249,7 +273,7 @@ def _relative_link(path: str, html_dir: Path) -> str:
     ``javascript:x`` would otherwise read as a URL scheme).
     """
     target = os.path.relpath(os.path.abspath(path), os.path.abspath(html_dir))
-    return quote(Path(target).as_posix())
+    return quote(target.replace(os.sep, "/"))
 
 
 def _facts(props: Properties) -> list[tuple[str, str, str]]:
@@ -609,13 +633,28 @@ def _component_layout(
     graph: nx.Graph, component: list[int]
 ) -> dict[int, tuple[float, float]]:
     """Positions in px around (0, 0), spread in proportion to the component's size."""
+    order = {node: index for index, node in enumerate(component)}
+    links = sorted(tuple(sorted((order[a], order[b]))) for a, b in graph.edges(component))
+    return dict(zip(component, _shape_layout(len(component), tuple(links))))
+
+
+@lru_cache(maxsize=1024)
+def _shape_layout(
+    size: int, links: tuple[tuple[int, int], ...]
+) -> tuple[tuple[float, float], ...]:
+    """The seeded force-directed positions of nodes 0 to ``size - 1`` joined by ``links``.
+
+    They depend on the shape alone, not on which entities fill it, and a large graph's
+    components repeat a few shapes (most are two entities and the fact between them): each
+    shape is laid out once.
+    """
     # A fresh graph with nodes and edges in a fixed order: the seeded layout depends on it.
     subgraph = nx.Graph()
-    subgraph.add_nodes_from(component)
-    subgraph.add_edges_from(sorted(tuple(sorted(link)) for link in graph.edges(component)))
-    radius = NODE_SPACING_PX * math.sqrt(len(component))
+    subgraph.add_nodes_from(range(size))
+    subgraph.add_edges_from(links)
+    radius = NODE_SPACING_PX * math.sqrt(size)
     positions = nx.spring_layout(subgraph, seed=LAYOUT_SEED, scale=radius)
-    return {node: (float(x), float(y)) for node, (x, y) in positions.items()}
+    return tuple((float(x), float(y)) for x, y in positions.values())
 
 
 def _spread_labels(
@@ -741,7 +780,8 @@ def _page(title: str, data: Json) -> str:
 
 
 def _script_json(data: Json) -> str:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    # The data is a tree made here, so the encoder need not look for cycles.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), check_circular=False)
     for character, escape in SCRIPT_SAFE_JSON:  # str.replace scans in C; str.translate maps each character in Python
         text = text.replace(character, escape)
     return text
@@ -768,8 +808,15 @@ def _template(name: str) -> str:
 
 @cache
 def _vis_assets() -> tuple[str, str]:
-    """vis-network's script and style, from the copy that pyvis ships."""
-    folder = files("pyvis").joinpath("templates", "lib", "vis-9.1.2")
+    """vis-network's script and style, from the copy that pyvis ships.
+
+    pyvis's folder is looked up, not imported: importing pyvis loads IPython, a fifth of a
+    second that the page does not need.
+    """
+    spec = find_spec("pyvis")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("the view reads vis-network from pyvis: not installed")
+    folder = Path(spec.origin).parent.joinpath("templates", "lib", "vis-9.1.2")
     script = folder.joinpath("vis-network.min.js").read_text(encoding="utf-8")
     # pyvis does not ship the source map; a browser's developer tools would try to fetch it.
     script = re.sub(r"//# sourceMappingURL=\S+\s*$", "", script)
