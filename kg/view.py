@@ -8,7 +8,6 @@ style, and vis-network's script and style read from the installed pyvis package.
 """
 from __future__ import annotations
 
-import gc
 import html
 import json
 import math
@@ -17,7 +16,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -32,7 +30,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
-from kg import vocab
+from kg import collector, vocab
 from kg.types import ENTITY_TYPES
 from kg.vocab import KGO, OA
 
@@ -101,7 +99,7 @@ def render_html(
     triples come.
     """
     page_dir = Path(html_dir) if html_dir is not None else Path.cwd()
-    with _cycle_collector_paused():
+    with collector.paused():  # reading a graph makes a set per subject and property
         return _page(title, _graph_data(Properties(quads), page_dir))
 
 
@@ -214,24 +212,6 @@ class Properties:
 
     def label(self, iri: Term) -> str:
         return self.text(iri, RDFS_LABEL) or _local_name(iri.value)
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Python's cycle collector off for a while, then as it was.
-
-    Reading a graph makes a set per subject and property, and the page's data about as many
-    dicts and lists: hundreds of thousands of them, none in a cycle and all freed once the
-    page is made; the collector would scan them again and again as they pile up (over a
-    quarter of the time at 460,000 triples).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _term_text(term: Term) -> str:
