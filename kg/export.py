@@ -141,24 +141,43 @@ def json_ld(graph: RdfGraph) -> bytes:
     (the tests read the file back with rdflib and pyoxigraph and compare it with the Turtle).
     """
     compact = _Compactor(json_ld_context())
-    nodes: dict[str, dict[str, list[object]]] = defaultdict(lambda: defaultdict(list))
-    for triple in graph.triples():
-        key, value = compact.entry(triple.predicate, triple.object)
-        nodes[triple.subject.value][key].append(value)
-    lines = []
-    for subject in sorted(nodes):
-        node: dict[str, object] = {"@id": subject}
-        for key, values in nodes[subject].items():
-            node[key] = values[0] if len(values) == 1 else sorted(values, key=_json_order)
-        lines.append(json.dumps(node, sort_keys=True, ensure_ascii=False))
+    # A subject's statements in every graph make its one node. They wait in one flat list
+    # per subject, not a list per key: the cycle collector tracks the graph's terms, and each
+    # container kept alive here brings its next scan of all of them closer.
+    statements: dict[str, list[tuple[str, object]]] = defaultdict(list)
+    for quad in graph.quads:
+        statements[quad.subject.value].append(compact.entry(quad.predicate, quad.object))
+    lines = (json.dumps(_node(subject, statements[subject]), sort_keys=True, ensure_ascii=False) for subject in sorted(statements))
     head = json.dumps({"@context": json_ld_context()}, indent=1, sort_keys=True, ensure_ascii=False)
     nodes_text = ",\n".join(f"  {line}" for line in lines)
     return f'{head.removesuffix("}")[:-1]},\n "@graph": [\n{nodes_text}\n ]\n}}\n'.encode("utf-8")
 
 
-def _json_order(value: object) -> tuple[int, str]:
-    """Strings (IRIs, plain values) first, in order, then value objects by their JSON."""
-    return (0, value) if isinstance(value, str) else (1, json.dumps(value, sort_keys=True))
+def _node(subject: str, statements: list[tuple[str, object]]) -> dict[str, object]:
+    """The node object of ``subject``: under each key its one value, or its values in order."""
+    node: dict[str, object] = {"@id": subject}
+    repeated: dict[str, list[object]] = {}
+    for key, value in statements:
+        if key in repeated:
+            repeated[key].append(value)
+        elif key in node:
+            repeated[key] = [node[key], value]
+        else:
+            node[key] = value
+    for key, values in repeated.items():
+        unique = _in_json_order(values)
+        node[key] = unique[0] if len(unique) == 1 else unique
+    return node
+
+
+def _in_json_order(values: list[object]) -> list[object]:
+    """Strings (IRIs, plain values) first, in order, then value objects by their JSON; each
+    once: a triple stated in two graphs comes twice, and one value under one key is one triple."""
+    strings = sorted({value for value in values if isinstance(value, str)})
+    if len(strings) == len(values):  # the usual case: IRIs only, none twice
+        return strings
+    objects = {json.dumps(value, sort_keys=True): value for value in values if not isinstance(value, str)}
+    return [*strings, *(objects[text] for text in sorted(objects))]
 
 
 class _Compactor:
@@ -173,6 +192,7 @@ class _Compactor:
             iri, kind = (definition, None) if isinstance(definition, str) else (definition["@id"], definition.get("@type"))  # type: ignore[index,union-attr]
             if not name.endswith(("#", "/")) or kind is not None:
                 self.terms[self.expand(iri), self.expand(kind) if kind not in (None, "@id") else kind] = name
+        self._predicate_keys: dict[ox.NamedNode, tuple[str, str, str | None]] = {}  # a few dozen predicates, each looked up once
 
     def expand(self, name: str) -> str:
         prefix, _, local = name.partition(":")
@@ -191,22 +211,29 @@ class _Compactor:
             )
         return compact
 
+    def keys(self, predicate: ox.NamedNode) -> tuple[str, str, str | None]:
+        """The predicate's IRI, its key for literals, and its key for IRIs when the context
+        has a term for them (``@type`` for rdf:type)."""
+        keys = self._predicate_keys.get(predicate)
+        if keys is None:
+            iri = predicate.value
+            linked = "@type" if predicate == A else self.terms.get((iri, "@id"))
+            keys = self._predicate_keys[predicate] = (iri, self.terms.get((iri, None)) or self.iri(iri), linked)
+        return keys
+
     def entry(self, predicate: ox.NamedNode, value: ox.NamedNode | ox.Literal | ox.BlankNode) -> tuple[str, object]:
-        if predicate == A and isinstance(value, ox.NamedNode):
-            return "@type", self.iri(value.value)
-        plain = self.terms.get((predicate.value, None)) or self.iri(predicate.value)
+        iri, plain, linked = self.keys(predicate)
         if isinstance(value, ox.NamedNode):
-            name = self.terms.get((predicate.value, "@id"))
-            return (name, self.iri(value.value)) if name else (plain, {"@id": self.iri(value.value)})
+            return (linked, self.iri(value.value)) if linked else (plain, {"@id": self.iri(value.value)})
         if not isinstance(value, ox.Literal):
             raise ValueError(f"unexpected RDF term {value}: newskg mints no blank nodes")
         if value.language:
             return plain, {"@language": value.language, "@value": value.value}
-        if value.datatype == XSD_STRING:
+        datatype = value.datatype
+        if datatype == XSD_STRING:
             return plain, value.value
-        datatype = value.datatype.value
-        name = self.terms.get((predicate.value, datatype))
-        return (name, value.value) if name else (plain, {"@type": self.iri(datatype), "@value": value.value})
+        name = self.terms.get((iri, datatype.value))
+        return (name, value.value) if name else (plain, {"@type": self.iri(datatype.value), "@value": value.value})
 
 
 # Characters XML 1.0 cannot hold at all, not even escaped (control characters, lone surrogates).
