@@ -96,13 +96,14 @@ class KnowledgeGraph:
         # Each file is staged as it is rendered; all are put in place together, and the store
         # takes the old one's place, once the graph is known to conform: an interrupted or
         # failed build leaves the previous output whole, and no more than one file is held in
-        # memory. The shapes are checked, and the store loaded, in native code that lets go
-        # of the GIL: in threads beside the rendering rather than after it.
+        # memory. The shapes are checked, and then the store loaded, in native code that lets
+        # go of the GIL: in a thread beside the rendering rather than after it (one thread,
+        # so that the validator's copy of the graph is gone before RocksDB's buffers fill).
         with (
             collector.paused(),
             export.staged_files(output) as stage,
             store.fresh_store(store_dir or store.default_store(output)) as fresh,
-            ThreadPoolExecutor(max_workers=2) as pool,
+            ThreadPoolExecutor(max_workers=1) as pool,
         ):
             checking = pool.submit(validate, self.rdf)
             loading = []
