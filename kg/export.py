@@ -19,6 +19,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
+from kg import collector
 from kg.graph import A, PREFIXES, Iris, RdfGraph, term
 from kg.resolve import Resolution
 from kg.types import Claim
@@ -240,6 +241,7 @@ class _Compactor:
 XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+@collector.paused()  # the network and its XML tree: a third of the time went to scanning them
 def graphml(resolution: Resolution, iris: Iris) -> bytes:
     """The entity network for Gephi and Cytoscape: entities as nodes (label, type, mentions,
     IRI), facts between two entities as edges (relation, number of sources that state it).
