@@ -113,6 +113,8 @@ class KnowledgeGraph:
                     loading.append(pool.submit(store.load, fresh, staged))
             violations = checking.result()
             if not conforms(violations):
+                for pending in loading:
+                    pending.cancel()  # queued behind the check: a graph not written needs no store
                 raise NonConformingGraph(violations)
             for done in loading:
                 done.result()
