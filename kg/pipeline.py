@@ -43,7 +43,7 @@ class Settings:
     workers: int = 1  # processes running spaCy and extraction on this machine
     dask: str | None = None  # a Dask scheduler's address: run them on that cluster instead
     cache_dir: Path | None = None  # where extraction results are kept between builds
-    documents_per_batch: int = 64  # the unit of work a worker gets
+    documents_per_batch: int = 32  # the unit of work a worker gets: one batch of nlp.parse
     encoding: str = "utf-8"
     max_bytes: int = ingest.MAX_BYTES
 
@@ -96,14 +96,14 @@ class KnowledgeGraph:
         # Each file is staged as it is rendered; all are put in place together, and the store
         # takes the old one's place, once the graph is known to conform: an interrupted or
         # failed build leaves the previous output whole, and no more than one file is held in
-        # memory. The shapes are checked, and then the store loaded, in native code that lets
-        # go of the GIL: in a thread beside the rendering rather than after it (one thread,
-        # so that the validator's copy of the graph is gone before RocksDB's buffers fill).
+        # memory. The shapes are checked, and the store loaded as soon as its file is staged,
+        # in native code that lets go of the GIL: in threads beside the rendering rather than
+        # after it.
         with (
             collector.paused(),
             export.staged_files(output) as stage,
             store.fresh_store(store_dir or store.default_store(output)) as fresh,
-            ThreadPoolExecutor(max_workers=1) as pool,
+            ThreadPoolExecutor(max_workers=2) as pool,
         ):
             checking = pool.submit(validate, self.rdf)
             loading = []
@@ -113,9 +113,7 @@ class KnowledgeGraph:
                     loading.append(pool.submit(store.load, fresh, staged))
             violations = checking.result()
             if not conforms(violations):
-                for pending in loading:
-                    pending.cancel()  # queued behind the check: a graph not written needs no store
-                raise NonConformingGraph(violations)
+                raise NonConformingGraph(violations)  # once the load ends, its store is deleted
             for done in loading:
                 done.result()
         return [output / name for name in renders]
@@ -175,8 +173,11 @@ def extract_all(documents: Iterable[Document], settings: Settings, progress: Pro
                 to_parse = []
             while len(in_flight) > runner.in_flight or in_flight and in_flight[0].done():
                 yield from finished(in_flight.popleft())
-        if to_parse:
-            in_flight.append(runner.submit(to_parse))
+        # The last few, shared among the processes: a rebuild's new documents tend to come
+        # last, and one process parsing them all would keep the others waiting.
+        parts = min(runner.processes, len(to_parse))
+        for part in range(parts):
+            in_flight.append(runner.submit(to_parse[part * len(to_parse) // parts : (part + 1) * len(to_parse) // parts]))
         while in_flight:
             yield from finished(in_flight.popleft())
     if extraction_cache is not None:

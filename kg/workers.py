@@ -24,6 +24,7 @@ class Pending(Protocol):
 
 class Runner(Protocol):
     in_flight: int  # how many batches to keep going at once
+    processes: int  # how many of them run at the same time
 
     def submit(self, batch: list[Document]) -> Pending: ...
 
@@ -42,7 +43,7 @@ def _load_pipeline() -> None:
 
 
 class InProcess:
-    in_flight = 1
+    in_flight = processes = 1
 
     def submit(self, batch: list[Document]) -> Pending:
         done: Future[list[DocumentExtraction]] = Future()
@@ -56,6 +57,7 @@ class LocalPool:
 
     def __init__(self, pool: multiprocessing.pool.Pool, workers: int) -> None:
         self.pool = pool
+        self.processes = workers
         self.in_flight = 2 * workers
 
     def submit(self, batch: list[Document]) -> Pending:
@@ -67,7 +69,8 @@ class LocalPool:
 class DaskCluster:
     def __init__(self, client: object) -> None:
         self.client = client
-        self.in_flight = 2 * max(1, len(client.scheduler_info().get("workers", {})))  # type: ignore[attr-defined]
+        self.processes = max(1, len(client.scheduler_info().get("workers", {})))  # type: ignore[attr-defined]
+        self.in_flight = 2 * self.processes
 
     def submit(self, batch: list[Document]) -> Pending:
         return self.client.submit(extract_batch, batch, pure=False)  # type: ignore[attr-defined, no-any-return]

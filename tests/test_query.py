@@ -308,6 +308,20 @@ def test_the_store_is_replaced_whole_or_not_at_all(tmp_path: Path, seeds_output:
     assert seeds_quads == len((seeds_output / "graph.nq").read_text().splitlines())
 
 
+def test_a_store_loaded_piece_by_piece_holds_exactly_the_files_quads(tmp_path: Path, seeds_output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pieces far smaller than the file: every cut falls inside some line, many inside
+    # a multi-byte character of the evidence quotes. (The store holds numbers in canonical
+    # form, "75000000.0" as "75000000": compared with the file loaded at once.)
+    nquads = seeds_output / "graph.nq"
+    whole = ox.Store()
+    whole.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    monkeypatch.setattr(store, "LOAD_PIECE_BYTES", 997)
+    assert nquads.stat().st_size > 50 * store.LOAD_PIECE_BYTES
+    store.refresh(tmp_path / "store", nquads)
+    assert set(store.open_read_only(tmp_path / "store")) == set(whole)
+    assert len(whole) == len(nquads.read_text(encoding="utf-8").splitlines())
+
+
 def test_a_folder_that_is_not_a_store_is_never_replaced(tmp_path: Path, seeds_output: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(store.StoreError, match="not a newskg store"):
