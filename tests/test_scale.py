@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,21 @@ def test_a_gzipped_json_lines_corpus_builds_like_the_same_articles_as_files(tmp_
     write_articles(tmp_path / "files", ARTICLES)
     facts = {claim.fact for claim in pipeline.build([tmp_path / "files"]).resolution.claims}
     assert {claim.fact for claim in graph.resolution.claims} == facts and len(facts) == 3
+
+
+def test_the_last_documents_are_shared_among_the_workers_not_left_to_one(monkeypatch: pytest.MonkeyPatch, parsed_batches: list[int]) -> None:
+    # A rebuild's new articles come last: with 7 left after a full batch of 8, two workers
+    # get 3 and 4, not one of them all 7. (The runner here parses in this process and
+    # says it has two.)
+    class TwoProcesses(workers.InProcess):
+        processes = 2
+
+    monkeypatch.setattr(workers, "runner", lambda count, dask: nullcontext(TwoProcesses()))
+    texts = {f"doc{n:02d}": f"Northwind Traders opened office number {n}." for n in range(15)}
+    documents = pipeline.stream_documents([], texts, pipeline.Settings(), [])
+    results = list(pipeline.extract_all(documents, pipeline.Settings(workers=2, documents_per_batch=8)))
+    assert parsed_batches == [8, 3, 4]
+    assert sorted(result.document.id for result in results) == sorted(texts)
 
 
 @pytest.mark.slow
