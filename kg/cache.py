@@ -51,10 +51,16 @@ class ExtractionCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
+    def holds(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def get(self, key: str, document: Document) -> DocumentExtraction | None:
-        path = self._path(key)
+        # The path as a string: a rebuild reads thousands of entries, and pathlib's joins
+        # cost as much as reading the file.
+        path = os.path.join(self.folder, key[:2], f"{key}.json")
         try:
-            extraction = _extraction(document, json.loads(path.read_text(encoding="utf-8")))
+            with open(path, "rb") as file:
+                extraction = _extraction(document, json.loads(file.read()))
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing, or damaged by a crash or another tool: parse again
         self.used.add(key)
@@ -133,7 +139,7 @@ def _extraction(document: Document, record: dict[str, list[Any]]) -> DocumentExt
         if fields is None:
             return None
         start, end, text, votes, in_heading, owner = fields
-        return Mention(doc_id, Span(start, end, text), tuple((kind, weight) for kind, weight in votes), in_heading, owner)
+        return Mention(doc_id, Span(start, end, text), tuple(map(tuple, votes)), in_heading, owner)
 
     def relation(fields: list[Any]) -> RelationMention:
         subject, name, target, literal, evidence, pattern, confidence, details, reported_by = fields

@@ -89,6 +89,7 @@ class KnowledgeGraph:
         from kg.view import render_html
 
         output = Path(output)
+        store_folder = store_dir or store.default_store(output)
         renders: dict[str, Callable[[], str | bytes]] = {name: partial(render, self.rdf) for name, render in export.RDF_FILES.items()}
         renders["graph.graphml"] = partial(export.graphml, self.resolution, Iris(self.base_iri))
         renders["graph.html"] = partial(render_html, self.rdf.quads, title="newskg graph", html_dir=output)
@@ -102,7 +103,7 @@ class KnowledgeGraph:
         with (
             collector.paused(),
             export.staged_files(output) as stage,
-            store.fresh_store(store_dir or store.default_store(output)) as fresh,
+            store.fresh_store(store_folder) as fresh,
             ThreadPoolExecutor(max_workers=2) as pool,
         ):
             checking = pool.submit(validate, self.rdf)
@@ -110,7 +111,7 @@ class KnowledgeGraph:
             for name, render in renders.items():
                 staged = stage(name, render())
                 if name == STORE_SOURCE:
-                    loading.append(pool.submit(store.load, fresh, staged))
+                    loading.append(pool.submit(store.load, fresh, staged, store_folder, output / STORE_SOURCE))
             violations = checking.result()
             if not conforms(violations):
                 raise NonConformingGraph(violations)  # once the load ends, its store is deleted
@@ -156,28 +157,48 @@ def extract_all(documents: Iterable[Document], settings: Settings, progress: Pro
         return results
 
     with workers.runner(settings.workers, settings.dask) as runner:
+
+        def send(batch: list[Document]) -> Iterator[DocumentExtraction]:
+            """Submit a batch; yield what is finished, waiting while too many are in flight."""
+            in_flight.append(runner.submit(batch))
+            while len(in_flight) > runner.in_flight or in_flight and in_flight[0].done():
+                yield from finished(in_flight.popleft())
+
         to_parse: list[Document] = []
+        # Documents with a cached result are read after the stream ends, while the workers
+        # parse the others: a rebuild's new documents tend to come last, and would otherwise
+        # wait for every cached result before them. (The documents are kept either way, in
+        # their extractions.)
+        cached: list[tuple[str, Document]] = []
         for document in documents:
             if extraction_cache is not None:
                 key = entry_key(document, pipeline_id)
-                hit = extraction_cache.get(key, document)
-                if hit is not None:
-                    if progress is not None:
-                        progress(1)
-                    yield hit
+                if extraction_cache.holds(key):
+                    cached.append((key, document))
                     continue
                 keys[document.id] = key
             to_parse.append(document)
             if len(to_parse) == settings.documents_per_batch:
-                in_flight.append(runner.submit(to_parse))
+                yield from send(to_parse)
                 to_parse = []
-            while len(in_flight) > runner.in_flight or in_flight and in_flight[0].done():
-                yield from finished(in_flight.popleft())
-        # The last few, shared among the processes: a rebuild's new documents tend to come
-        # last, and one process parsing them all would keep the others waiting.
+        # The last few, shared among the processes, so that none waits for another.
         parts = min(runner.processes, len(to_parse))
         for part in range(parts):
-            in_flight.append(runner.submit(to_parse[part * len(to_parse) // parts : (part + 1) * len(to_parse) // parts]))
+            yield from send(to_parse[part * len(to_parse) // parts : (part + 1) * len(to_parse) // parts])
+        unreadable: list[Document] = []
+        for key, document in cached:
+            hit = extraction_cache.get(key, document) if extraction_cache is not None else None
+            if hit is None:  # damaged by a crash or another tool: parse it again
+                keys[document.id] = key
+                unreadable.append(document)
+                continue
+            if progress is not None:
+                progress(1)
+            yield hit
+            while in_flight and in_flight[0].done():
+                yield from finished(in_flight.popleft())
+        for start in range(0, len(unreadable), settings.documents_per_batch):
+            yield from send(unreadable[start : start + settings.documents_per_batch])
         while in_flight:
             yield from finished(in_flight.popleft())
     if extraction_cache is not None:

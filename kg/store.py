@@ -1,11 +1,14 @@
 """The embedded store: the built graph in a pyoxigraph (RocksDB) folder, for fast SPARQL.
 
-``kg build`` refreshes it beside its other outputs (``output/store/``). A refresh loads the
-N-Quads into a new folder beside the old one and swaps the two with renames, so that a
-reader, or an interrupted build, never sees a half-loaded store.
+``kg build`` refreshes it beside its other outputs (``output/store/``). A refresh makes the
+new store in a folder beside the old one (loading the N-Quads, or updating a copy of the
+old store) and swaps the two with renames, so that a reader, or an interrupted build,
+never sees a half-loaded store.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -37,6 +40,7 @@ PREFIXES = {
 # non-empty folder is the user's, and is left alone.
 _STORE_MARKERS = ("CURRENT", "IDENTITY")
 LOAD_PIECE_BYTES = 8 << 20  # how much N-Quads text the bulk loader takes at once
+STAMP_NAME = "newskg-store.json"  # in a store: the file it was loaded from, and its own files
 
 
 class StoreError(OSError):
@@ -75,11 +79,24 @@ def fresh_store(folder: Path) -> Iterator[Path]:
         raise
 
 
-def load(folder: Path, nquads: Path) -> None:
+def load(folder: Path, nquads: Path, previous: Path | None = None, previous_nquads: Path | None = None) -> None:
     """Fill the empty ``folder`` with a store of the quads of the N-Quads file ``nquads``.
     RocksDB does the work without holding the GIL: a thread can load while Python renders.
 
-    The file goes to the bulk loader a few megabytes at a time (N-Quads is one quad per
+    When ``previous`` is a store this module loaded from ``previous_nquads`` as that file
+    is now (its stamp says so), the new store is a copy of it (hard links to its files)
+    with the lines that differ between the two files removed and added: a rebuild that
+    changed a few percent of the graph updates the store in a third of the time. Anything
+    else (no stamp, another file, a store changed since) loads the whole file."""
+    if previous is not None and previous_nquads is not None and _loaded_from(previous, previous_nquads):
+        _update(folder, previous, previous_nquads, nquads)
+    else:
+        _bulk_load(folder, nquads)
+    (Path(folder) / STAMP_NAME).write_text(json.dumps(_stamp(folder, nquads), sort_keys=True), encoding="utf-8")
+
+
+def _bulk_load(folder: Path, nquads: Path) -> None:
+    """The file goes to the bulk loader a few megabytes at a time (N-Quads is one quad per
     line, so any run of lines stands alone): handed the whole file, the loader holds all of
     it in memory at once, about seven times its size (a 90 MB file of 540,000 quads took
     610 MiB; in 8 MB pieces, 90 MiB, in the same time with the compaction after)."""
@@ -91,6 +108,45 @@ def load(folder: Path, nquads: Path) -> None:
     # pyoxigraph has no close(): dropping the last reference closes RocksDB, which must
     # happen before the folder is renamed.
     del store
+
+
+def _update(folder: Path, previous: Path, previous_nquads: Path, nquads: Path) -> None:
+    # One set, of the old lines: each new line found in it is taken out, so what is left
+    # was removed, and what was not found was added.
+    with Path(previous_nquads).open("rb") as lines:
+        removed = set(lines)
+    added = []
+    with Path(nquads).open("rb") as lines:
+        for line in lines:
+            if line in removed:
+                removed.discard(line)
+            else:
+                added.append(line)
+    Path(folder).rmdir()  # a backup makes its folder
+    ox.Store.read_only(str(previous)).backup(str(folder))
+    store = ox.Store(str(folder))
+    for quad in ox.parse(b"".join(removed), format=ox.RdfFormat.N_QUADS):
+        store.remove(quad)
+    store.bulk_extend(ox.parse(b"".join(added), format=ox.RdfFormat.N_QUADS))
+    store.flush()
+    del store  # closed before the stamp lists its files (RocksDB's own compaction goes on as it is used)
+
+
+def _stamp(folder: Path, nquads: Path) -> dict[str, object]:
+    """What a store is: the digest of the file it holds, and its files and their sizes
+    (RocksDB writes new files whenever a store is opened for writing)."""
+    with Path(nquads).open("rb") as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
+    files = {path.name: path.stat().st_size for path in sorted(Path(folder).iterdir()) if path.name != STAMP_NAME}
+    return {"nquads": digest, "files": files}
+
+
+def _loaded_from(folder: Path, nquads: Path) -> bool:
+    try:
+        stamp = json.loads((Path(folder) / STAMP_NAME).read_text(encoding="utf-8"))
+        return bool(stamp == _stamp(folder, nquads))
+    except (OSError, ValueError):
+        return False
 
 
 def _swap(fresh: Path, folder: Path) -> None:

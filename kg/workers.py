@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import cache
 from typing import Protocol
 
-from kg import nlp
+from kg import ingest, nlp
 from kg.types import Document, DocumentExtraction
 
 
@@ -38,8 +39,16 @@ def extract_batch(documents: list[Document]) -> list[DocumentExtraction]:
     return [extract(document, pieces) for document, pieces in nlp.parse(documents)]
 
 
-def _load_pipeline() -> None:
+# Parsed once when a worker starts: spaCy and the rules finish setting up on their first
+# document, which made a worker's first batch half a second slower than the next.
+WARM_UP = "The company said on Monday it would invest $5 million in a startup founded in 2010 by its chief executive."
+
+
+@cache
+def load_pipeline() -> None:
+    """spaCy loaded and warmed up, once per process."""
     nlp.load()
+    extract_batch([ingest.document_from_text(WARM_UP, id="warm-up")])
 
 
 class InProcess:
@@ -52,17 +61,18 @@ class InProcess:
 
 
 class LocalPool:
-    """Processes on this machine, each loading spaCy once. They start loading at once, so
-    a rebuild reads its cached results while the workers get ready for the new documents."""
+    """Processes on this machine with spaCy loaded. The pool is started in the background
+    (``starting``), so a rebuild reads the corpus and its cached results while the workers
+    get ready for the new documents."""
 
-    def __init__(self, pool: multiprocessing.pool.Pool, workers: int) -> None:
-        self.pool = pool
+    def __init__(self, starting: Future[multiprocessing.pool.Pool], workers: int) -> None:
+        self.starting = starting
         self.processes = workers
         self.in_flight = 2 * workers
 
     def submit(self, batch: list[Document]) -> Pending:
         done: Future[list[DocumentExtraction]] = Future()
-        self.pool.apply_async(extract_batch, (batch,), callback=done.set_result, error_callback=done.set_exception)
+        self.starting.result().apply_async(extract_batch, (batch,), callback=done.set_result, error_callback=done.set_exception)
         return done
 
 
@@ -88,5 +98,15 @@ def runner(workers: int, dask: str | None = None) -> Iterator[Runner]:
     elif workers <= 1:
         yield InProcess()
     else:
-        with multiprocessing.get_context("forkserver").Pool(workers, initializer=_load_pipeline) as pool:
-            yield LocalPool(pool, workers)
+        # The fork server loads spaCy once (kg.preload) and the workers forked from it start
+        # with it loaded: one load instead of one per worker. (A fork server started earlier
+        # keeps what it had; the workers load it then.) Starting the pool waits for that
+        # load, so it starts in a thread while this process reads the corpus.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["kg.preload"])
+        with ThreadPoolExecutor(max_workers=1) as starter:
+            starting = starter.submit(context.Pool, workers, initializer=load_pipeline)
+            try:
+                yield LocalPool(starting, workers)
+            finally:
+                starting.result().terminate()

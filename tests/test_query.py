@@ -337,3 +337,51 @@ def test_the_seeds_build_wrote_a_store_with_every_quad(seeds_output: Path) -> No
 
 def test_committed_output_leaves_out_the_store() -> None:
     assert "output/store/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def _edited(nquads: Path, folder: Path) -> Path:
+    """``nquads`` without its first ten quads and with one more: a rebuild's new graph."""
+    lines = nquads.read_bytes().splitlines(keepends=True)
+    edited = folder / "edited.nq"
+    edited.write_bytes(b"".join(lines[10:]) + '<http://example.org/a> <http://example.org/b> "ünïcode" .\n'.encode())
+    return edited
+
+
+def _quads_of(nquads: Path) -> set[ox.Quad]:
+    whole = ox.Store()
+    whole.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    return set(whole)
+
+
+def test_a_store_is_updated_from_the_one_it_replaces_and_holds_what_a_full_load_would(tmp_path: Path, seeds_output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = seeds_output / "graph.nq"
+    folder = store.refresh(tmp_path / "store", old)
+    new = _edited(old, tmp_path)
+    full_loads: list[Path] = []
+    monkeypatch.setattr(store, "_bulk_load", lambda folder, nquads: full_loads.append(nquads))
+    with store.fresh_store(folder) as fresh:
+        store.load(fresh, new, folder, old)
+    assert full_loads == []
+    assert set(store.open_read_only(folder)) == _quads_of(new)
+    # The updated store is stamped in turn: the next rebuild updates it again.
+    with store.fresh_store(folder) as fresh:
+        store.load(fresh, old, folder, new)
+    assert full_loads == [] and set(store.open_read_only(folder)) == _quads_of(old)
+
+
+def test_a_store_changed_since_it_was_loaded_is_loaded_whole_again(tmp_path: Path, seeds_output: Path) -> None:
+    old = seeds_output / "graph.nq"
+    folder = store.refresh(tmp_path / "store", old)
+    someone = ox.Store(str(folder))  # another program writes to it
+    someone.add(ox.Quad(ox.NamedNode("http://example.org/x"), ox.NamedNode("http://example.org/y"), ox.Literal("z")))
+    del someone
+    new = _edited(old, tmp_path)
+    with store.fresh_store(folder) as fresh:
+        store.load(fresh, new, folder, old)
+    assert set(store.open_read_only(folder)) == _quads_of(new)
+    # Nor is a store updated from a file other than the one it was loaded from.
+    other = tmp_path / "other.nq"
+    other.write_bytes(old.read_bytes()[: len(old.read_bytes()) // 2].rsplit(b"\n", 1)[0] + b"\n")
+    with store.fresh_store(folder) as fresh:
+        store.load(fresh, old, folder, other)
+    assert set(store.open_read_only(folder)) == _quads_of(old)

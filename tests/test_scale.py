@@ -7,9 +7,11 @@ import json
 from contextlib import nullcontext
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
-from kg import pipeline, workers
+from kg import pipeline, store, workers
+from kg.cache import ExtractionCache
 from kg.export import trig, turtle
 
 from .conftest import ROOT
@@ -73,6 +75,21 @@ def test_the_last_documents_are_shared_among_the_workers_not_left_to_one(monkeyp
 
 
 @pytest.mark.slow
+def test_new_documents_go_to_the_workers_before_the_cached_ones_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rebuild's new articles come last in the stream: they are sent to be parsed as soon
+    # as the stream ends, and the cached results are read while they are parsed.
+    settings = pipeline.Settings(cache_dir=tmp_path / "cache")
+    pipeline.build(texts={"alpha": ARTICLES["alpha"], "beta": ARTICLES["beta"]}, settings=settings)
+    events: list[str] = []
+    real_batch, real_get = workers.extract_batch, ExtractionCache.get
+    monkeypatch.setattr(workers, "extract_batch", lambda documents: events.append(f"parse {[d.id for d in documents]}") or real_batch(documents))
+    monkeypatch.setattr(ExtractionCache, "get", lambda self, key, document: events.append(f"read {document.id}") or real_get(self, key, document))
+    rebuilt = pipeline.build(texts=ARTICLES, settings=settings)
+    assert events == ["parse ['gamma']", "read alpha", "read beta"]
+    assert len(rebuilt.resolution.claims) == 3
+
+
+@pytest.mark.slow
 def test_the_cache_parses_nothing_on_a_rebuild_and_one_file_after_editing_one(tmp_path: Path, parsed_batches: list[int]) -> None:
     write_articles(tmp_path / "in", ARTICLES)
     settings = pipeline.Settings(cache_dir=tmp_path / "cache")
@@ -124,3 +141,19 @@ def test_a_rebuild_with_nothing_changed_writes_nothing_and_says_so(tmp_path: Pat
     changed = kg("build", str(tmp_path / "in"), "-o", str(out), "--workers", "1")
     assert changed.returncode == 0 and "up to date" not in changed.stdout
     assert "Contoso Ltd." in (out / "graph.ttl").read_text()
+
+
+@pytest.mark.slow
+def test_a_rebuild_into_the_same_folder_updates_the_store_to_the_new_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    output = tmp_path / "out"
+    pipeline.build(texts={"alpha": ARTICLES["alpha"], "beta": ARTICLES["beta"]}).write(output)
+    updates: list[object] = []
+    real_update = store._update
+    monkeypatch.setattr(store, "_update", lambda *folders: updates.append(folders) or real_update(*folders))
+    pipeline.build(texts=ARTICLES).write(output)
+    assert len(updates) == 1
+    whole = ox.Store()  # the new graph loaded at once (a store holds numbers in canonical form)
+    whole.bulk_load(path=str(output / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    in_store = set(store.open_read_only(output / "store"))
+    assert in_store == set(whole)
+    assert any("coho-winery" in quad.subject.value for quad in in_store)
