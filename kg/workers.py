@@ -71,8 +71,16 @@ class LocalPool:
         self.in_flight = 2 * workers
 
     def submit(self, batch: list[Document]) -> Pending:
+        """Never waits for the pool to start: a batch submitted before is sent when it has."""
         done: Future[list[DocumentExtraction]] = Future()
-        self.starting.result().apply_async(extract_batch, (batch,), callback=done.set_result, error_callback=done.set_exception)
+
+        def send(starting: Future[multiprocessing.pool.Pool]) -> None:
+            try:
+                starting.result().apply_async(extract_batch, (batch,), callback=done.set_result, error_callback=done.set_exception)
+            except BaseException as error:  # the pool did not start
+                done.set_exception(error)
+
+        self.starting.add_done_callback(send)
         return done
 
 

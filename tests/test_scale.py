@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from concurrent.futures import Future
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -157,3 +158,26 @@ def test_a_rebuild_into_the_same_folder_updates_the_store_to_the_new_graph(tmp_p
     in_store = set(store.open_read_only(output / "store"))
     assert in_store == set(whole)
     assert any("coho-winery" in quad.subject.value for quad in in_store)
+
+
+def test_batches_wait_for_the_pool_to_start_without_holding_up_the_build() -> None:
+    # The pool starts in the background (the fork server loads spaCy first): a batch
+    # submitted before is sent once it has, and a pool that fails to start fails the batch.
+    class Pool:
+        sent: list[list[str]] = []
+
+        def apply_async(self, function: object, args: tuple[list], callback: object, error_callback: object) -> None:
+            self.sent.append([document.id for document in args[0]])
+
+    starting: Future[Pool] = Future()
+    local = workers.LocalPool(starting, 2)  # type: ignore[arg-type]
+    documents = list(pipeline.stream_documents([], {"alpha": ARTICLES["alpha"]}, pipeline.Settings(), []))
+    pending = local.submit(documents)
+    assert Pool.sent == [] and not pending.done()
+    starting.set_result(Pool())
+    assert Pool.sent == [["alpha"]]
+    failed: Future[Pool] = Future()
+    doomed = workers.LocalPool(failed, 2).submit(documents)  # type: ignore[arg-type]
+    failed.set_exception(OSError("no fork server"))
+    with pytest.raises(OSError, match="no fork server"):
+        doomed.result()
