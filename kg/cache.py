@@ -48,16 +48,16 @@ class ExtractionCache:
         self.folder = Path(folder)
         self.used: set[str] = set()
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json"
+    def _path(self, key: str) -> str:
+        # A string, not a Path: a rebuild looks up thousands of entries, and pathlib's joins
+        # cost as much as reading the file.
+        return os.path.join(self.folder, key[:2], f"{key}.json")
 
     def holds(self, key: str) -> bool:
-        return self._path(key).is_file()
+        return os.path.isfile(self._path(key))
 
     def get(self, key: str, document: Document) -> DocumentExtraction | None:
-        # The path as a string: a rebuild reads thousands of entries, and pathlib's joins
-        # cost as much as reading the file.
-        path = os.path.join(self.folder, key[:2], f"{key}.json")
+        path = self._path(key)
         try:
             with open(path, "rb") as file:
                 extraction = _extraction(document, json.loads(file.read()))
@@ -68,9 +68,9 @@ class ExtractionCache:
 
     def put(self, key: str, extraction: DocumentExtraction) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         record = _record(extraction)
-        handle, temporary = tempfile.mkstemp(prefix=".entry-", dir=path.parent)
+        handle, temporary = tempfile.mkstemp(prefix=".entry-", dir=os.path.dirname(path))
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 json.dump(record, file, ensure_ascii=False, separators=(",", ":"))
