@@ -155,6 +155,11 @@ def read_corpus(path: Path) -> Iterator[Document | Skipped]:
         yield Skipped(path.as_posix(), f"cannot read the rest of the corpus ({error})")
 
 
+# JSON can escape half of a surrogate pair ("\ud800"), which no encoder, spaCy's included,
+# accepts: each becomes U+FFFD, one code point for one, so offsets stay those of the text.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _corpus_record(path: Path, number: int, line: str) -> Document | Skipped:
     where = f"{path.as_posix()}:{number}"
     try:
@@ -163,6 +168,7 @@ def _corpus_record(path: Path, number: int, line: str) -> Document | Skipped:
         return Skipped(where, f"not JSON ({error.msg} at column {error.colno})")
     if not isinstance(record, dict) or not isinstance(record.get("id"), (str, int)) or not isinstance(record.get("text"), str):
         return Skipped(where, "a record needs an 'id' and a 'text' string")
+    record = {key: LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value for key, value in record.items()}
     title = record.get("title") if isinstance(record.get("title"), str) else None
     document = _build(record["text"], id=str(record["id"]), fmt="txt", path=str(record.get("url") or where), title=title or None)
     date = _record_date(record.get("date"))

@@ -85,6 +85,19 @@ def test_line_endings_keep_offsets_exact_in_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_json_lines_record_with_half_a_surrogate_pair_builds_with_a_replacement_character(tmp_path: Path) -> None:
+    # JSON may escape a lone surrogate, which no UTF-8 encoder (spaCy's, pyoxigraph's) takes.
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "odd\\udc00", "title": "\\ud800", "text": "Northwind Traders invested $40 million in Fabrikam Robotics. \\ud83d The deal closed \\ud83d\\ude80."}\n')
+    graph = pipeline.build([corpus])
+    text = "Northwind Traders invested $40 million in Fabrikam Robotics. \ufffd The deal closed \U0001f680."
+    (document,) = graph.resolution.documents
+    assert (document.id, document.title, document.text) == ("odd\ufffd", "\ufffd", text)
+    assert [c.fact[1] for c in graph.resolution.claims] == ["investsIn"]
+    assert_sound(graph, {document.id: text})
+
+
+@pytest.mark.slow
 def test_the_same_article_under_two_names_is_two_sources_one_fact(tmp_path: Path) -> None:
     for name in ("copy-a", "copy-b"):
         (tmp_path / f"{name}.txt").write_text("Northwind Traders invested $40 million in Fabrikam Robotics.\n")
