@@ -104,17 +104,17 @@ def resolve(
     extractions = sorted(extractions, key=lambda extraction: extraction.document.id)
     known = sorted(known, key=lambda entity: entity.name)
     mentions = [m for extraction in extractions for m in extraction.mentions]
+    keys = [name_key(m.name) for m in mentions]  # each mention's key, worked out once
     aliases = [a for extraction in extractions for a in extraction.aliases]
 
-    running_text = {name_key(m.name) for m in mentions if not m.in_heading}
+    running_text = {key for key, m in zip(keys, mentions) if not m.in_heading}
     running_text.update(name_key(k.name) for k in known)
     running_text.update(name_key(alias) for k in known for alias in k.aliases)
 
     clusters = _Clusters(apart={frozenset({name_key(a), name_key(b)}) for a, b in overrides.different})
     surface: dict[str, Counter[str]] = defaultdict(Counter)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for mention in mentions:
-        key = name_key(mention.name)
+    for key, mention in zip(keys, mentions):
         clusters.add(key)
         surface[key][mention.name] += 1
         for kind, weight in mention.type_votes:
@@ -127,11 +127,12 @@ def resolve(
         for alias in entity.aliases:
             clusters.join(key, name_key(alias), "known-entities")
 
-    _join_names(clusters, mentions, aliases, votes, Counter(name_key(m.name) for m in mentions), surface)
+    counts = Counter(keys)
+    _join_names(clusters, mentions, aliases, votes, counts, surface)
     for a, b in overrides.same:
         clusters.join(name_key(a), name_key(b), "user-override")
 
-    entities, entity_of = _entities(clusters, surface, votes, mentions, running_text, known)
+    entities, entity_of = _entities(clusters, surface, votes, zip(keys, mentions), counts, running_text, known)
     claims = _claims(extractions, entities, entity_of)
     documents = tuple(extraction.document for extraction in extractions)
     return Resolution(documents, tuple(sorted(entities.values(), key=lambda e: e.key)), claims)
@@ -189,7 +190,8 @@ def _entities(
     clusters: _Clusters,
     surface: dict[str, Counter[str]],
     votes: dict[str, Counter[str]],
-    mentions: list[Mention],
+    keyed_mentions: Iterable[tuple[str, Mention]],
+    counts: Counter[str],
     running_text: set[str],
     known: list[KnownEntity],
 ) -> tuple[dict[str, Entity], dict[str, str]]:
@@ -199,22 +201,21 @@ def _entities(
     for key in sorted(clusters.parent):
         members[clusters.find(key)].append(key)
     docs_of: dict[str, set[str]] = defaultdict(set)
-    count_of: Counter[str] = Counter()
-    for mention in mentions:
-        key = name_key(mention.name)
+    for key, mention in keyed_mentions:
         docs_of[key].add(mention.doc_id)
-        count_of[key] += 1
     wikidata = {name_key(k.name): k.wikidata for k in known if k.wikidata}
 
     drafts = []
     for _, keys in sorted(members.items()):
         if not any(key in running_text for key in keys):
             continue  # only ever seen in headlines: word salad until running text names it
-        names: Counter[str] = Counter()
-        total: Counter[str] = Counter()
-        for key in keys:
-            names.update(surface[key])
-            total.update(votes[key])
+        if len(keys) == 1:  # most names stand alone: their counts are the cluster's, uncopied
+            names, total = surface[keys[0]], votes[keys[0]]
+        else:
+            names, total = Counter(), Counter()
+            for key in keys:
+                names.update(surface[key])
+                total.update(votes[key])
         kind = _kind(total) or "Organization"
         label = _canonical(names, running_text)
         alias_rules = {key: clusters.reason.get(key, "same-name") for key in keys}
@@ -236,7 +237,7 @@ def _entities(
             aliases=aliases,
             mentioned_in=tuple(mentioned_in),
             same_as=tuple(sorted(f"http://www.wikidata.org/entity/{q}" for q in same_as)),
-            mention_count=sum(count_of[k] for k in keys),
+            mention_count=sum(counts[k] for k in keys),
         )
         for k in keys:
             entity_of[k] = key
