@@ -7,7 +7,6 @@ them and exactly the entries it affects miss. Entries are JSON files written ato
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from dataclasses import fields
@@ -15,6 +14,8 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from kg.types import AliasLink, Details, Document, DocumentExtraction, Mention, RelationMention, Span
 
@@ -60,7 +61,7 @@ class ExtractionCache:
         path = self._path(key)
         try:
             with open(path, "rb") as file:
-                extraction = _extraction(document, json.loads(file.read()))
+                extraction = _extraction(document, orjson.loads(file.read()))
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing, or damaged by a crash or another tool: parse again
         self.used.add(key)
@@ -72,8 +73,8 @@ class ExtractionCache:
         record = _record(extraction)
         handle, temporary = tempfile.mkstemp(prefix=".entry-", dir=os.path.dirname(path))
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(record, file, ensure_ascii=False, separators=(",", ":"))
+            with os.fdopen(handle, "wb") as file:
+                file.write(orjson.dumps(record))
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

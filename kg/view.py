@@ -9,7 +9,6 @@ style, and vis-network's script and style read from the installed pyvis package.
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 import re
@@ -26,6 +25,7 @@ from urllib.parse import quote
 
 import networkx as nx
 import numpy as np
+import orjson
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
@@ -247,13 +247,15 @@ def _source(props: Properties, iri: Term, html_dir: Path) -> Json:
 
 
 def _relative_link(path: str, html_dir: Path) -> str:
-    """A URL relative to the page's folder for a file given relative to the working folder.
+    """A URL relative to the page's folder for a file given relative to the working folder."""
+    return _link(os.path.abspath(path), os.path.abspath(html_dir))
 
-    Percent-encoding keeps the link a relative path whatever the file is called (a name like
-    ``javascript:x`` would otherwise read as a URL scheme).
-    """
-    target = os.path.relpath(os.path.abspath(path), os.path.abspath(html_dir))
-    return quote(target.replace(os.sep, "/"))
+
+@lru_cache(maxsize=1024)  # the articles of a JSON Lines corpus share one file
+def _link(path: str, html_dir: str) -> str:
+    """Percent-encoding keeps the link a relative path whatever the file is called (a name
+    like ``javascript:x`` would otherwise read as a URL scheme)."""
+    return quote(os.path.relpath(path, html_dir).replace(os.sep, "/"))
 
 
 def _facts(props: Properties) -> list[tuple[str, str, str]]:
@@ -760,8 +762,7 @@ def _page(title: str, data: Json) -> str:
 
 
 def _script_json(data: Json) -> str:
-    # The data is a tree made here, so the encoder need not look for cycles.
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+    text = orjson.dumps(data).decode("utf-8")  # compact, and a fifth of the json module's time
     for character, escape in SCRIPT_SAFE_JSON:  # str.replace scans in C; str.translate maps each character in Python
         text = text.replace(character, escape)
     return text
