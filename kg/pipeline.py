@@ -148,7 +148,10 @@ def extract_all(documents: Iterable[Document], settings: Settings, progress: Pro
     in_flight: deque[workers.Pending] = deque()
 
     def finished(pending: workers.Pending) -> list[DocumentExtraction]:
-        results = pending.result()
+        try:
+            results = pending.result()
+        except workers.WorkersFailed as error:
+            raise BuildError(str(error)) from error
         for extraction in results:
             if extraction_cache is not None:
                 extraction_cache.put(keys.pop(extraction.document.id), extraction)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import cache
 from typing import Protocol
@@ -60,12 +61,21 @@ class InProcess:
         return done
 
 
+class WorkersFailed(RuntimeError):
+    """The worker processes died: killed, out of memory, or unable to start."""
+
+
 class LocalPool:
     """Processes on this machine with spaCy loaded. The pool is started in the background
     (``starting``), so a rebuild reads the corpus and its cached results while the workers
-    get ready for the new documents."""
+    get ready for the new documents.
 
-    def __init__(self, starting: Future[multiprocessing.pool.Pool], workers: int) -> None:
+    A pool of concurrent.futures, not of multiprocessing: when a worker dies, it fails the
+    batches instead of starting another worker in its place. A worker that cannot start
+    (a script that builds without ``if __name__ == "__main__":``, which each worker imports
+    and so runs again) would otherwise be replaced forever, and the build never end."""
+
+    def __init__(self, starting: Future[ProcessPoolExecutor], workers: int) -> None:
         self.starting = starting
         self.processes = workers
         self.in_flight = 2 * workers
@@ -74,14 +84,32 @@ class LocalPool:
         """Never waits for the pool to start: a batch submitted before is sent when it has."""
         done: Future[list[DocumentExtraction]] = Future()
 
-        def send(starting: Future[multiprocessing.pool.Pool]) -> None:
+        def finish(parsed: Future[list[DocumentExtraction]]) -> None:
+            error = parsed.exception()
+            if isinstance(error, BrokenProcessPool):
+                done.set_exception(WorkersFailed(f"{WORKERS_DIED} ({error})"))
+            elif error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(parsed.result())
+
+        def send(starting: Future[ProcessPoolExecutor]) -> None:
             try:
-                starting.result().apply_async(extract_batch, (batch,), callback=done.set_result, error_callback=done.set_exception)
+                starting.result().submit(extract_batch, batch).add_done_callback(finish)
+            except BrokenProcessPool as error:
+                done.set_exception(WorkersFailed(f"{WORKERS_DIED} ({error})"))
             except BaseException as error:  # the pool did not start
                 done.set_exception(error)
 
         self.starting.add_done_callback(send)
         return done
+
+
+WORKERS_DIED = (
+    "a worker process died: killed, out of memory, or unable to start. A Python script that "
+    "builds with more than one worker must build under 'if __name__ == \"__main__\":' (each worker "
+    "imports the script), or build with one worker"
+)
 
 
 class DaskCluster:
@@ -92,6 +120,20 @@ class DaskCluster:
 
     def submit(self, batch: list[Document]) -> Pending:
         return self.client.submit(extract_batch, batch, pure=False)  # type: ignore[attr-defined, no-any-return]
+
+
+def _started_pool(context: multiprocessing.context.BaseContext, workers: int) -> ProcessPoolExecutor:
+    """A pool with its processes running. concurrent.futures starts them as work comes, and
+    the first waits for the fork server to load spaCy, which must not hold up the caller
+    of a batch: one call per process to the (by then done) set-up starts them all here."""
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=load_pipeline)
+    try:
+        for started in [pool.submit(load_pipeline) for _ in range(workers)]:
+            started.result()
+    except BrokenProcessPool as error:
+        pool.shutdown()
+        raise WorkersFailed(f"{WORKERS_DIED} ({error})") from error
+    return pool
 
 
 @contextmanager
@@ -113,8 +155,16 @@ def runner(workers: int, dask: str | None = None) -> Iterator[Runner]:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["kg.preload"])
         with ThreadPoolExecutor(max_workers=1) as starter:
-            starting = starter.submit(context.Pool, workers, initializer=load_pipeline)
+            starting = starter.submit(_started_pool, context, workers)
             try:
                 yield LocalPool(starting, workers)
+            except BaseException:
+                # An interrupted or failed build does not wait for the batches being parsed.
+                # (Python 3.14 has ProcessPoolExecutor.terminate_workers for this.)
+                if starting.exception() is None:
+                    for process in starting.result()._processes.values():
+                        process.terminate()
+                raise
             finally:
-                starting.result().terminate()
+                if starting.exception() is None:  # else its batches have failed with the reason
+                    starting.result().shutdown(wait=False, cancel_futures=True)

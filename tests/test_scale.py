@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from concurrent.futures import Future
 from contextlib import nullcontext
 from pathlib import Path
@@ -166,8 +168,9 @@ def test_batches_wait_for_the_pool_to_start_without_holding_up_the_build() -> No
     class Pool:
         sent: list[list[str]] = []
 
-        def apply_async(self, function: object, args: tuple[list], callback: object, error_callback: object) -> None:
-            self.sent.append([document.id for document in args[0]])
+        def submit(self, function: object, batch: list) -> Future[list]:
+            self.sent.append([document.id for document in batch])
+            return Future()
 
     starting: Future[Pool] = Future()
     local = workers.LocalPool(starting, 2)  # type: ignore[arg-type]
@@ -181,3 +184,25 @@ def test_batches_wait_for_the_pool_to_start_without_holding_up_the_build() -> No
     failed.set_exception(OSError("no fork server"))
     with pytest.raises(OSError, match="no fork server"):
         doomed.result()
+
+
+@pytest.mark.slow
+def test_a_script_that_builds_with_workers_unguarded_fails_with_the_remedy_instead_of_hanging(tmp_path: Path) -> None:
+    # Each worker imports the script that started the build; without the usual guard it
+    # would build again, which multiprocessing refuses, and the workers could not start.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from kg import pipeline\n"
+        f"pipeline.build(texts={dict(ARTICLES)!r}, settings=pipeline.Settings(workers=2))\n"
+    )
+    finished = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert finished.returncode != 0
+    assert "kg.pipeline.BuildError: a worker process died" in finished.stderr
+    assert "if __name__ == \"__main__\":" in finished.stderr
+    guarded = tmp_path / "guarded.py"
+    guarded.write_text(
+        "from kg import pipeline\n"
+        "if __name__ == '__main__':\n"
+        f"    print(len(pipeline.build(texts={dict(ARTICLES)!r}, settings=pipeline.Settings(workers=2)).resolution.claims))\n"
+    )
+    assert subprocess.run([sys.executable, str(guarded)], capture_output=True, text=True, timeout=300, cwd=tmp_path, check=True).stdout == "3\n"
