@@ -87,7 +87,7 @@ class LocalPool:
         def finish(parsed: Future[list[DocumentExtraction]]) -> None:
             error = parsed.exception()
             if isinstance(error, BrokenProcessPool):
-                done.set_exception(WorkersFailed(f"{WORKERS_DIED} ({error})"))
+                done.set_exception(_died(error))
             elif error is not None:
                 done.set_exception(error)
             else:
@@ -97,7 +97,7 @@ class LocalPool:
             try:
                 starting.result().submit(extract_batch, batch).add_done_callback(finish)
             except BrokenProcessPool as error:
-                done.set_exception(WorkersFailed(f"{WORKERS_DIED} ({error})"))
+                done.set_exception(_died(error))
             except BaseException as error:  # the pool did not start
                 done.set_exception(error)
 
@@ -105,11 +105,12 @@ class LocalPool:
         return done
 
 
-WORKERS_DIED = (
-    "a worker process died: killed, out of memory, or unable to start. A Python script that "
-    "builds with more than one worker must build under 'if __name__ == \"__main__\":' (each worker "
-    "imports the script), or build with one worker"
-)
+def _died(error: BrokenProcessPool) -> WorkersFailed:
+    return WorkersFailed(
+        "a worker process died: killed, out of memory, or unable to start. A Python script that "
+        "builds with more than one worker must build under 'if __name__ == \"__main__\":' (each "
+        f"worker imports the script), or build with one worker ({error})"
+    )
 
 
 class DaskCluster:
@@ -132,7 +133,7 @@ def _started_pool(context: multiprocessing.context.BaseContext, workers: int) ->
             started.result()
     except BrokenProcessPool as error:
         pool.shutdown()
-        raise WorkersFailed(f"{WORKERS_DIED} ({error})") from error
+        raise _died(error) from error
     return pool
 
 
