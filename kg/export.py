@@ -146,7 +146,7 @@ def json_ld(graph: RdfGraph) -> bytes:
     """
     compact = _Compactor(json_ld_context())
     nodes: dict[ox.NamedNode | ox.BlankNode, dict[str, object]] = {}
-    several: list[dict[str, object]] = []  # nodes with more than one value under a key
+    several: dict[int, dict[str, object]] = {}  # nodes with more than one value under a key, each once
     subject, node = None, {}
     for quad in graph.quads:
         if quad.subject != subject:  # a subject's statements come together: one lookup per run of them
@@ -160,8 +160,8 @@ def json_ld(graph: RdfGraph) -> bytes:
             held.append(value)
         else:
             node[key] = [held, value]
-            several.append(node)
-    for node in several:
+            several[id(node)] = node
+    for node in several.values():
         for key, values in node.items():
             if isinstance(values, list):
                 unique = _in_json_order(values)
