@@ -75,12 +75,17 @@ class Iris:
     """Where each kind of node lives under the base IRI."""
 
     base: str = DEFAULT_BASE_IRI
+    # Each source's IRI, made once: a graph names a source once per entity it mentions.
+    _sources: dict[str, ox.NamedNode] = field(default_factory=dict, compare=False, repr=False)
 
     def entity(self, key: str) -> ox.NamedNode:
         return ox.NamedNode(f"{self.base}entity/{key}")
 
     def source(self, document_id: str) -> ox.NamedNode:
-        return ox.NamedNode(f"{self.base}source/{ids.source_key(document_id)}")
+        node = self._sources.get(document_id)
+        if node is None:
+            node = self._sources[document_id] = ox.NamedNode(f"{self.base}source/{ids.source_key(document_id)}")
+        return node
 
     def claim(self, key: str) -> ox.NamedNode:
         return ox.NamedNode(f"{self.base}claim/{key}")
