@@ -6,9 +6,11 @@ import gc
 import hashlib
 import itertools
 import json
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from functools import cached_property, partial
@@ -23,11 +25,12 @@ from kg.graph import BuildInfo, Iris, RdfGraph, build_graph
 from kg.ids import is_base_iri
 from kg.resolve import KnownEntity, Overrides, Resolution, resolve
 from kg.types import ENTITY_TYPES, Document, DocumentExtraction
-from kg.validate import NonConformingGraph, conforms, validate
+from kg.validate import NonConformingGraph, compiled_shapes, conforms, validate
 from kg.vocab import DEFAULT_BASE_IRI, data_file
 
 Progress = Callable[[int], None]  # called with the number of documents just finished
 STORE_SOURCE = "graph.nq"  # the file the SPARQL store loads
+TAIL_PARTS_PER_PROCESS = 4  # how finely the documents left after the last full batch are shared
 
 
 class BuildError(ValueError):
@@ -96,28 +99,39 @@ class KnowledgeGraph:
         renders["report.md"] = partial(export.report, self.resolution, self.skipped)
         # Each file is staged as it is rendered; all are put in place together, and the store
         # takes the old one's place, once the graph is known to conform: an interrupted or
-        # failed build leaves the previous output whole, and no more than one file is held in
-        # memory. The shapes are checked, and the store loaded as soon as its file is staged,
-        # in native code that lets go of the GIL: in threads beside the rendering rather than
-        # after it.
+        # failed build leaves the previous output whole. The shapes are checked, the store
+        # loaded as soon as its file is staged, and each file written to disk while the next
+        # is rendered, in threads beside the rendering (native code and disk writes let go of
+        # the GIL); no more than two files are held in memory, one rendered, one being written.
         with (
             collector.paused(),
             export.staged_files(output) as stage,
             store.fresh_store(store_folder) as fresh,
-            ThreadPoolExecutor(max_workers=2) as pool,
+            ThreadPoolExecutor(max_workers=3) as pool,
         ):
             checking = pool.submit(validate, self.rdf)
             loading = []
+            staging: Future[Path] | None = None
             for name, render in renders.items():
-                staged = stage(name, render())
+                content = render()
+                if staging is not None:
+                    staging.result()
+                staging = pool.submit(stage, name, content)
                 if name == STORE_SOURCE:
-                    loading.append(pool.submit(store.load, fresh, staged, store_folder, output / STORE_SOURCE))
+                    loading.append(pool.submit(_load_store, fresh, staging, store_folder, output / STORE_SOURCE))
+            if staging is not None:
+                staging.result()
             violations = checking.result()
             if not conforms(violations):
                 raise NonConformingGraph(violations)  # once the load ends, its store is deleted
             for done in loading:
                 done.result()
         return [output / name for name in renders]
+
+
+def _load_store(fresh: Path, staging: Future[Path], store_folder: Path, previous_nquads: Path) -> None:
+    """Load the store from the N-Quads file once it is staged."""
+    store.load(fresh, staging.result(), store_folder, previous_nquads)
 
 
 def stream_documents(
@@ -184,10 +198,12 @@ def extract_all(documents: Iterable[Document], settings: Settings, progress: Pro
             if len(to_parse) == settings.documents_per_batch:
                 yield from send(to_parse)
                 to_parse = []
-        # The last few, shared among the processes, so that none waits for another.
-        parts = min(runner.processes, len(to_parse))
+        # The last few (less than a batch), in small parts that each process takes as it comes
+        # free, so that all finish together however long the articles are. They go at once,
+        # whatever is in flight: the workers parse them while this process reads the cache.
+        parts = min(len(to_parse), 1 if runner.processes == 1 else TAIL_PARTS_PER_PROCESS * runner.processes)
         for part in range(parts):
-            yield from send(to_parse[part * len(to_parse) // parts : (part + 1) * len(to_parse) // parts])
+            in_flight.append(runner.submit(to_parse[part * len(to_parse) // parts : (part + 1) * len(to_parse) // parts]))
         unreadable: list[Document] = []
         for key, document in cached:
             hit = extraction_cache.get(key, document) if extraction_cache is not None else None
@@ -299,9 +315,20 @@ def _kept(extractions: Iterable[DocumentExtraction], every: int = 256) -> list[D
     return kept
 
 
+def _prepare_to_write() -> None:
+    """Load what writing a graph needs first (the view and its libraries, the compiled
+    shapes: a quarter of a second), in a thread while the documents are parsed, when this
+    process mostly waits for its workers, rather than at the start of the write."""
+    with suppress(Exception):  # the write itself reports what went wrong
+        import kg.view  # noqa: F401
+
+        compiled_shapes()
+
+
 def build_from_documents(
     documents: Iterable[Document], settings: Settings = Settings(), progress: Progress | None = None
 ) -> KnowledgeGraph:
+    threading.Thread(target=_prepare_to_write, name="prepare-to-write", daemon=True).start()
     extractions = _kept(extract_all(documents, settings, progress))
     if not extractions:
         raise BuildError("no readable article found")

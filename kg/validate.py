@@ -57,7 +57,7 @@ def shapes() -> Graph:
 
 
 @cache
-def _compiled_shapes() -> object:
+def compiled_shapes() -> object:
     from pyshacl_turbo import compile_shapes  # slow to import; only validation needs it
 
     # "advanced" turns on the SPARQL targets of the two checks SHACL Core cannot express
@@ -72,7 +72,7 @@ def shacl_report(graph: RdfGraph) -> Graph:
     from pyshacl_turbo.rdf import Input
 
     text = ox.serialize(graph.triples(), format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-    _, report, _ = _compiled_shapes().validate(Input(text, "nt", None, {}), allow_warnings=True)  # type: ignore[attr-defined]
+    _, report, _ = compiled_shapes().validate(Input(text, "nt", None, {}), allow_warnings=True)  # type: ignore[attr-defined]
     return report  # type: ignore[no-any-return]
 
 

@@ -63,17 +63,18 @@ def test_a_gzipped_json_lines_corpus_builds_like_the_same_articles_as_files(tmp_
 
 
 def test_the_last_documents_are_shared_among_the_workers_not_left_to_one(monkeypatch: pytest.MonkeyPatch, parsed_batches: list[int]) -> None:
-    # A rebuild's new articles come last: with 7 left after a full batch of 8, two workers
-    # get 3 and 4, not one of them all 7. (The runner here parses in this process and
-    # says it has two.)
+    # A rebuild's new articles come last: with 17 left after a full batch of 24, two workers
+    # get them in eight small parts, each taken by whichever worker comes free, not one
+    # worker all 17, nor each a half however long its articles. (The runner here parses in
+    # this process and says it has two.)
     class TwoProcesses(workers.InProcess):
         processes = 2
 
     monkeypatch.setattr(workers, "runner", lambda count, dask: nullcontext(TwoProcesses()))
-    texts = {f"doc{n:02d}": f"Northwind Traders opened office number {n}." for n in range(15)}
+    texts = {f"doc{n:02d}": f"Northwind Traders opened office number {n}." for n in range(24 + 17)}
     documents = pipeline.stream_documents([], texts, pipeline.Settings(), [])
-    results = list(pipeline.extract_all(documents, pipeline.Settings(workers=2, documents_per_batch=8)))
-    assert parsed_batches == [8, 3, 4]
+    results = list(pipeline.extract_all(documents, pipeline.Settings(workers=2, documents_per_batch=24)))
+    assert parsed_batches == [24, 2, 2, 2, 2, 2, 2, 2, 3]
     assert sorted(result.document.id for result in results) == sorted(texts)
 
 
