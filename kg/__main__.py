@@ -1,3 +1,3 @@
-from kg.cli import main
-import sys
-sys.exit(main())
+from kg.cli import run
+
+run()
