@@ -23,7 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import query, store
-from kg.vocab import DEFAULT_BASE_IRI
+from kg.ids import DEFAULT_BASE_IRI
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "output" / "graph.nq"

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from kg.vocab import DEFAULT_BASE_IRI
+from kg.ids import DEFAULT_BASE_IRI
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVALID = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # as a shell reports Ctrl-C
@@ -23,6 +23,10 @@ DEFAULT_STORE = Path("output/store")
 
 
 def _build(args: argparse.Namespace) -> int:
+    if args.workers > 1 and not args.dask:
+        from kg.workers import start_fork_server
+
+        start_fork_server()  # spaCy loads for the workers while this process imports and reads
     from kg import pipeline
     from kg.ingest import SourceError
     from kg.export import OutputBusy, output_lock

@@ -26,9 +26,10 @@ import pyoxigraph as ox
 
 from kg import ids
 from kg.extract.rules import lexicon, rules, rules_fingerprint
+from kg.ids import DEFAULT_BASE_IRI
 from kg.resolve import Resolution
 from kg.types import Claim, Document, Entity, canonical_decimal
-from kg.vocab import DEFAULT_BASE_IRI, KGO, KGR, LITERAL_RELATIONS, OA
+from kg.vocab import KGO, KGR, LITERAL_RELATIONS, OA
 
 FORMATS = {"txt": "text/plain", "md": "text/markdown", "html": "text/html"}
 PREFIXES = {

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+DEFAULT_BASE_IRI = "https://w3id.org/newskg/"
 MAX_SLUG = 60
 # An absolute IRI ending in "/" or "#" with only characters no RDF tool escapes or rejects.
 BASE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=-]*[/#]")

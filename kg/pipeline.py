@@ -22,11 +22,11 @@ from kg import collector, export, ingest, nlp, store, workers
 from kg.cache import ExtractionCache, entry_key
 from kg.extract.rules import rules_fingerprint
 from kg.graph import BuildInfo, Iris, RdfGraph, build_graph
-from kg.ids import is_base_iri
+from kg.ids import DEFAULT_BASE_IRI, is_base_iri
 from kg.resolve import KnownEntity, Overrides, Resolution, resolve
 from kg.types import ENTITY_TYPES, Document, DocumentExtraction
 from kg.validate import NonConformingGraph, compiled_shapes, conforms, validate
-from kg.vocab import DEFAULT_BASE_IRI, data_file
+from kg.vocab import data_file
 
 Progress = Callable[[int], None]  # called with the number of documents just finished
 STORE_SOURCE = "graph.nq"  # the file the SPARQL store loads

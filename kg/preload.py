@@ -1,9 +1,20 @@
 """Imported by the fork server that starts the worker processes: every worker forked from
 it has spaCy loaded and warmed up already (see kg.workers.runner)."""
 import gc
+import os
 from contextlib import suppress
 
-from kg.workers import load_pipeline
+COMMAND = os.getppid()  # the process that started this fork server
+
+# Importing spaCy takes most of the load. A command that has ended meanwhile (``kg build``
+# starts this server first, and may then find its output up to date) wants no worker: the
+# server stops there rather than load the model for nobody.
+with suppress(Exception):
+    import spacy  # noqa: F401
+if os.getppid() != COMMAND:
+    os._exit(0)
+
+from kg.workers import load_pipeline  # noqa: E402
 
 # A pipeline that fails to load here fails again, with its message, in each worker.
 with suppress(Exception):

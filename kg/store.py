@@ -127,7 +127,7 @@ def _update(folder: Path, previous: Path, previous_nquads: Path, nquads: Path) -
     store = ox.Store(str(folder))
     for quad in ox.parse(b"".join(removed), format=ox.RdfFormat.N_QUADS):
         store.remove(quad)
-    store.bulk_extend(ox.parse(b"".join(added), format=ox.RdfFormat.N_QUADS))
+    store.bulk_load(b"".join(added), format=ox.RdfFormat.N_QUADS)  # parsed in Rust, a third faster
     store.flush()
     del store  # closed before the stamp lists its files (RocksDB's own compaction goes on as it is used)
 

@@ -10,7 +10,6 @@ KGO = Namespace("https://w3id.org/newskg/ontology#")
 KGR = Namespace("https://w3id.org/newskg/rules#")
 OA = Namespace("http://www.w3.org/ns/oa#")
 WD = Namespace("http://www.wikidata.org/entity/")
-DEFAULT_BASE_IRI = "https://w3id.org/newskg/"
 
 RELATIONS = (
     "investsIn",

@@ -5,6 +5,7 @@ memory stays bounded and the output never depends on the runner."""
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -123,6 +124,23 @@ class DaskCluster:
         return self.client.submit(extract_batch, batch, pure=False)  # type: ignore[attr-defined, no-any-return]
 
 
+def _fork_server() -> multiprocessing.context.BaseContext:
+    """The fork server's context: the server loads spaCy once (kg.preload) and the workers
+    forked from it start with it loaded, one load instead of one per worker. (A fork server
+    started earlier keeps what it had; the workers load it then.)"""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["kg.preload"])
+    return context
+
+
+def start_fork_server() -> None:
+    """Start the fork server now rather than with the first batch, so that spaCy loads while
+    the caller imports the rest of newskg and reads its inputs. Nothing waits for it: when
+    no worker is wanted after all (an output found up to date), it ends with the caller."""
+    _fork_server()
+    multiprocessing.forkserver.ensure_running()
+
+
 def _started_pool(context: multiprocessing.context.BaseContext, workers: int) -> ProcessPoolExecutor:
     """A pool with its processes running. concurrent.futures starts them as work comes, and
     the first waits for the fork server to load spaCy, which must not hold up the caller
@@ -149,14 +167,10 @@ def runner(workers: int, dask: str | None = None) -> Iterator[Runner]:
     elif workers <= 1:
         yield InProcess()
     else:
-        # The fork server loads spaCy once (kg.preload) and the workers forked from it start
-        # with it loaded: one load instead of one per worker. (A fork server started earlier
-        # keeps what it had; the workers load it then.) Starting the pool waits for that
-        # load, so it starts in a thread while this process reads the corpus.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["kg.preload"])
+        # Starting the pool waits for the fork server to load spaCy, so it starts in a
+        # thread while this process reads the corpus.
         with ThreadPoolExecutor(max_workers=1) as starter:
-            starting = starter.submit(_started_pool, context, workers)
+            starting = starter.submit(_started_pool, _fork_server(), workers)
             try:
                 yield LocalPool(starting, workers)
             except BaseException:

@@ -299,6 +299,31 @@ def test_evidence_marks_the_names_of_both_ends(page: str) -> None:
     assert marked == [("Northwind Traders", "subject"), ("Contoso", "object")]
 
 
+def test_names_are_marked_whole_ignoring_case_the_longest_first_in_any_script() -> None:
+    # An ASCII quote is searched without a pattern, any other with one: both mark the same.
+    build = GraphBuilder()
+    source = build.source("wire", "wire.txt")
+    fabrikam = build.entity("fabrikam", "Fabrikam", aliases=("Fabrikam Holdings", "FAB_1"), sources=(source,))
+    zurich = build.entity("zurich-re", "Zürich Re", aliases=("ZRe",), sources=(source,))
+    ascii_quote = "fabrikam holdings, not Fabrikams or FAB_1x, said FABRIKAM and Fabrikam Holdings Ltd agreed."
+    build.claim(fabrikam, "partnersWith", zurich, source, ascii_quote)
+    other_quote = "ZÜRICH RE, not Zürich Reinsurance, joined fabrikam holdings \u2014 and ZRe\u2019s unit."
+    build.claim(fabrikam, "investsIn", zurich, source, other_quote)
+    data = embedded_data(render_html(build.quads))
+
+    def marked(relation: str) -> list[tuple[str, str]]:
+        [claim] = edge_between(data, "Fabrikam", relation, "Zürich Re")["claims"]
+        [evidence] = claim["evidence"]
+        return [(evidence["exact"][start:end], role) for start, end, role in evidence["highlights"]]
+
+    assert marked("partnersWith") == [
+        ("fabrikam holdings", "subject"),
+        ("FABRIKAM", "subject"),
+        ("Fabrikam Holdings", "subject"),
+    ]
+    assert marked("investsIn") == [("ZÜRICH RE", "object"), ("fabrikam holdings", "subject"), ("ZRe", "object")]
+
+
 def test_sources_link_relative_to_the_page(workdir: Path) -> None:
     build = GraphBuilder()
     for key, path in (
