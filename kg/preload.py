@@ -4,14 +4,14 @@ import gc
 import os
 from contextlib import suppress
 
-COMMAND = os.getppid()  # the process that started this fork server
+STARTED_BY = os.getppid()  # the process id of the command that started this fork server
 
 # Importing spaCy takes most of the load. A command that has ended meanwhile (``kg build``
 # starts this server first, and may then find its output up to date) wants no worker: the
 # server stops there rather than load the model for nobody.
 with suppress(Exception):
     import spacy  # noqa: F401
-if os.getppid() != COMMAND:
+if os.getppid() != STARTED_BY:
     os._exit(0)
 
 from kg.workers import load_pipeline  # noqa: E402
