@@ -26,8 +26,8 @@ from urllib.parse import quote
 import networkx as nx
 import numpy as np
 import orjson
-import scipy.sparse  # noqa: F401 - networkx's PageRank runs on it: loaded with the view, not mid-render
 import pyoxigraph as ox
+import scipy.sparse  # noqa: F401 - networkx's PageRank runs on it: loaded with the view, not mid-render
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
@@ -346,13 +346,19 @@ class _Names:
             while start != -1:
                 end = start + len(name)
                 if not _word_character(lowered, start - 1) and not _word_character(lowered, end):
-                    found.append((start, -len(name)))
+                    found.append((start, end, ""))
                 start = lowered.find(name, start + 1)
-        spans: list[tuple[int, int]] = []
-        for start, negative_length in sorted(found):  # the leftmost, the longest there
-            if not spans or start >= spans[-1][1]:
-                spans.append((start, start - negative_length))
-        return spans
+        return [(start, end) for start, end, _ in _leftmost_longest(found)]
+
+
+def _leftmost_longest(found: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Of (start, end, tag) occurrences, those left when overlaps are settled: the earliest
+    wins, then the longest, then the first tag, as a regex scanning left to right finds them."""
+    kept: list[tuple[int, int, str]] = []
+    for start, end, tag in sorted(found, key=lambda found: (found[0], found[0] - found[1], found[2])):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end, tag))
+    return kept
 
 
 def _word_character(text: str, index: int) -> bool:
@@ -468,17 +474,13 @@ def _highlights(text: str, names: dict[str, _Names | None]) -> list[list[Any]]:
     Offsets count code points, like the evidence offsets. Where occurrences overlap, the
     earliest wins, then the longest, so that "Acme Corp" is marked rather than "Acme".
     """
-    found = sorted(
-        (start, start - end, role)
+    found = (
+        (start, end, role)
         for role, finder in names.items()
         if finder is not None
         for start, end in finder.spans(text)
     )
-    highlights: list[list[Any]] = []
-    for start, negative_length, role in found:
-        if not highlights or start >= highlights[-1][1]:
-            highlights.append([start, start - negative_length, role])
-    return highlights
+    return [[start, end, role] for start, end, role in _leftmost_longest(found)]
 
 
 # --- ontology styles -----------------------------------------------------------------------
