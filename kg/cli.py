@@ -62,7 +62,7 @@ def _build(args: argparse.Namespace) -> int:
             if args.strict and graph.skipped:
                 print(f"kg build: error: {len(graph.skipped)} input(s) skipped and --strict is set; nothing written", file=sys.stderr)
                 return EXIT_ERROR
-            written = graph.write(args.output, store_dir=args.store)
+            written = graph.write(args.output, store_dir=args.store, previous=pipeline.conforming_output(args.output, settings))
             summary = {**graph.summary(), "files": [p.name for p in written]}
             pipeline.record_build(args.output, settings, fingerprint, written, summary)
     except KeyboardInterrupt:

@@ -7,10 +7,11 @@ import hashlib
 import itertools
 import json
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from functools import cached_property, partial
@@ -25,7 +26,7 @@ from kg.graph import BuildInfo, Iris, RdfGraph, build_graph
 from kg.ids import DEFAULT_BASE_IRI, is_base_iri
 from kg.resolve import KnownEntity, Overrides, Resolution, resolve
 from kg.types import ENTITY_TYPES, Document, DocumentExtraction
-from kg.validate import NonConformingGraph, compiled_shapes, conforms, validate
+from kg.validate import Conforming, NonConformingGraph, Violation, check_nquads, conforms, load_shapes
 from kg.vocab import data_file
 
 Progress = Callable[[int], None]  # called with the number of documents just finished
@@ -59,6 +60,9 @@ class KnowledgeGraph:
     rdf: RdfGraph
     base_iri: str = DEFAULT_BASE_IRI
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # A process of its own to check the shapes in (see build_from_documents), which the next
+    # write uses and stops; without one, a write checks them in a thread.
+    checker: ProcessPoolExecutor | None = field(default=None, repr=False)
 
     @cached_property
     def graph(self) -> Graph:
@@ -83,9 +87,11 @@ class KnowledgeGraph:
             "triples": len(self.rdf),
         }
 
-    def write(self, output: Path, store_dir: Path | None = None) -> list[Path]:
+    def write(self, output: Path, store_dir: Path | None = None, previous: Conforming | None = None) -> list[Path]:
         """Write every export into ``output`` and refresh the SPARQL store (``output/store``
-        unless ``store_dir`` names another folder); returns the files written.
+        unless ``store_dir`` names another folder); returns the files written. ``previous``,
+        the N-Quads a build wrote and found to conform, lets the check of the shapes look
+        only at what differs from it.
 
         Raises ``NonConformingGraph``, writing nothing, when the graph breaks the shapes of
         ``ontology/shapes.ttl``: users load these files into triple stores unchecked."""
@@ -99,39 +105,45 @@ class KnowledgeGraph:
         renders["report.md"] = partial(export.report, self.resolution, self.skipped)
         # Each file is staged as it is rendered; all are put in place together, and the store
         # takes the old one's place, once the graph is known to conform: an interrupted or
-        # failed build leaves the previous output whole. The shapes are checked, the store
-        # loaded as soon as its file is staged, and each file written to disk while the next
-        # is rendered, in threads beside the rendering (native code and disk writes let go of
-        # the GIL); no more than two files are held in memory, one rendered, one being written.
+        # failed build leaves the previous output whole. The N-Quads come first: the shapes
+        # are checked on them, and the store loaded from them, beside the rendering of the
+        # rest (in native code, or in a process of its own), and each file is written to disk
+        # while the next is rendered; no more than two files are held in memory, one
+        # rendered, one being written.
         with (
             collector.paused(),
             export.staged_files(output) as stage,
             store.fresh_store(store_folder) as fresh,
-            ThreadPoolExecutor(max_workers=3) as pool,
+            ThreadPoolExecutor(max_workers=2) as pool,
+            self._checker() as checker,
         ):
-            checking = pool.submit(validate, self.rdf)
-            loading = []
             staging: Future[Path] | None = None
-            for name, render in renders.items():
-                content = render()
+            checking: Future[list[Violation]] | None = None
+            loading: Future[None] | None = None
+            for name in sorted(renders, key=lambda name: name != STORE_SOURCE):
+                content = renders[name]()
                 if staging is not None:
                     staging.result()
                 staging = pool.submit(stage, name, content)
                 if name == STORE_SOURCE:
-                    loading.append(pool.submit(_load_store, fresh, staging, store_folder, output / STORE_SOURCE))
+                    staged = staging.result()
+                    checking = checker.submit(check_nquads, staged, previous)
+                    loading = pool.submit(store.load, fresh, staged, store_folder, output / STORE_SOURCE)
             if staging is not None:
                 staging.result()
-            violations = checking.result()
+            violations = checking.result() if checking is not None else []
             if not conforms(violations):
                 raise NonConformingGraph(violations)  # once the load ends, its store is deleted
-            for done in loading:
-                done.result()
+            if loading is not None:
+                loading.result()
         return [output / name for name in renders]
 
-
-def _load_store(fresh: Path, staging: Future[Path], store_folder: Path, previous_nquads: Path) -> None:
-    """Load the store from the N-Quads file once it is staged."""
-    store.load(fresh, staging.result(), store_folder, previous_nquads)
+    @contextmanager
+    def _checker(self) -> Iterator[Executor]:
+        """The process made for the check, once (it is stopped after it), or a thread."""
+        checker, self.checker = self.checker, None
+        with checker or ThreadPoolExecutor(max_workers=1) as executor:
+            yield executor
 
 
 def stream_documents(
@@ -236,13 +248,7 @@ def output_fingerprint(sources: Sequence[Path], settings: Settings) -> str | Non
     it out without decoding, analysing or hashing each article of a corpus."""
     if settings.cache_dir is None or settings.timestamp:
         return None
-    digest = hashlib.sha256(repr((build_info(settings), settings.encoding, settings.max_bytes)).encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted([*package.rglob("*.py"), *package.rglob("templates/*"), *data_file().rglob("*")]):
-        if path.is_file():
-            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
-    for dependency in ("rdflib", "pyoxigraph", "networkx", "pyvis", "pyshacl-turbo"):
-        digest.update(f"{dependency} {version(dependency)}".encode())
+    digest = hashlib.sha256(repr((build_info(settings), settings.encoding, settings.max_bytes, code_fingerprint())).encode())
     for source in ingest.find_sources(sources):
         digest.update(f"{source.as_posix()}\0".encode())
         try:
@@ -250,6 +256,18 @@ def output_fingerprint(sources: Sequence[Path], settings: Settings) -> str | Non
                 digest.update(hashlib.file_digest(file, "sha256").digest())
         except OSError as error:  # the build reports it as skipped; a later build may read it
             digest.update(f"unreadable: {error}".encode())
+    return digest.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """A digest of newskg's code and data files and of the libraries that write its output."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.rglob("*.py"), *package.rglob("templates/*"), *data_file().rglob("*")]):
+        if path.is_file():
+            digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    for dependency in ("rdflib", "pyoxigraph", "networkx", "pyvis", "pyshacl-turbo"):
+        digest.update(f"{dependency} {version(dependency)}".encode())
     return digest.hexdigest()
 
 
@@ -275,8 +293,24 @@ def recorded_summary(output: Path, settings: Settings, fingerprint: str | None) 
 def record_build(output: Path, settings: Settings, fingerprint: str | None, written: list[Path], summary: dict[str, object]) -> None:
     if fingerprint is None or settings.cache_dir is None:
         return
-    record = {"fingerprint": fingerprint, "output": str(Path(output).resolve()), "files": {p.name: _file_digest(p) for p in written}, "summary": summary}
+    files = {p.name: _file_digest(p) for p in written}
+    record = {"fingerprint": fingerprint, "code": code_fingerprint(), "output": str(Path(output).resolve()), "files": files, "summary": summary}
     export.write_atomic(settings.cache_dir / BUILD_RECORD, json.dumps(record, indent=1, sort_keys=True))
+
+
+def conforming_output(output: Path, settings: Settings) -> Conforming | None:
+    """The N-Quads that the last build into ``output`` wrote, and found to conform, when
+    that build ran this code (these shapes, this checker); None when there is no such record.
+    (The check trusts the file only if it is still as the record says.)"""
+    if settings.cache_dir is None:
+        return None
+    try:
+        record = json.loads((settings.cache_dir / BUILD_RECORD).read_text(encoding="utf-8"))
+        if record["code"] != code_fingerprint() or record["output"] != str(Path(output).resolve()):
+            return None
+        return Conforming(Path(output) / STORE_SOURCE, str(record["files"][STORE_SOURCE]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _file_digest(path: Path) -> str:
@@ -315,26 +349,49 @@ def _kept(extractions: Iterable[DocumentExtraction], every: int = 256) -> list[D
     return kept
 
 
-def _prepare_to_write() -> None:
-    """Load what writing a graph needs first (the view and its libraries, the compiled
-    shapes: a quarter of a second), in a thread while the documents are parsed, when this
-    process mostly waits for its workers, rather than at the start of the write."""
+def _prepare_to_write(shapes: bool) -> None:
+    """Load what writing a graph needs first (the view and its libraries, and the compiled
+    shapes when the check is to run in this process: a quarter of a second), in a thread
+    while the documents are parsed, when this process mostly waits for its workers, rather
+    than at the start of the write."""
     with suppress(Exception):  # the write itself reports what went wrong
         import kg.view  # noqa: F401
 
-        compiled_shapes()
+        if shapes:
+            load_shapes()
+
+
+def _checker_process() -> ProcessPoolExecutor:
+    """A process forked by the workers' fork server, to check the shapes in beside the
+    rendering of the files (a build with local workers: its script runs under a main guard
+    already). It starts now and compiles the shapes while this process resolves entities
+    and makes the RDF, on one core of the two the workers used."""
+    process = ProcessPoolExecutor(max_workers=1, mp_context=workers.fork_server())
+    process.submit(load_shapes)
+    return process
 
 
 def build_from_documents(
     documents: Iterable[Document], settings: Settings = Settings(), progress: Progress | None = None
 ) -> KnowledgeGraph:
-    threading.Thread(target=_prepare_to_write, name="prepare-to-write", daemon=True).start()
+    apart = settings.workers > 1 and not settings.dask
+    threading.Thread(target=_prepare_to_write, args=(not apart,), name="prepare-to-write", daemon=True).start()
     extractions = _kept(extract_all(documents, settings, progress))
     if not extractions:
         raise BuildError("no readable article found")
-    with collector.paused():
-        resolution = resolve(extractions, settings.overrides, settings.known_entities)
-        return KnowledgeGraph(resolution, build_graph(resolution, build_info(settings), settings.base_iri), settings.base_iri)
+    checker = _checker_process() if apart else None
+    try:
+        with collector.paused():
+            resolution = resolve(extractions, settings.overrides, settings.known_entities)
+            rdf = build_graph(resolution, build_info(settings), settings.base_iri)
+    except BaseException:
+        if checker is not None:
+            checker.shutdown(wait=False, cancel_futures=True)
+        raise
+    graph = KnowledgeGraph(resolution, rdf, settings.base_iri, checker=checker)
+    if checker is not None:  # a graph that is never written stops it when it goes
+        weakref.finalize(graph, checker.shutdown, wait=False, cancel_futures=True)
+    return graph
 
 
 def build(

@@ -124,7 +124,7 @@ class DaskCluster:
         return self.client.submit(extract_batch, batch, pure=False)  # type: ignore[attr-defined, no-any-return]
 
 
-def _fork_server() -> multiprocessing.context.BaseContext:
+def fork_server() -> multiprocessing.context.BaseContext:
     """The fork server's context: the server loads spaCy once (kg.preload) and the workers
     forked from it start with it loaded, one load instead of one per worker. (A fork server
     started earlier keeps what it had; the workers load it then.)"""
@@ -137,7 +137,7 @@ def start_fork_server() -> None:
     """Start the fork server now rather than with the first batch, so that spaCy loads while
     the caller imports the rest of newskg and reads its inputs. Nothing waits for it: when
     no worker is wanted after all (an output found up to date), it ends with the caller."""
-    _fork_server()
+    fork_server()
     multiprocessing.forkserver.ensure_running()
 
 
@@ -170,7 +170,7 @@ def runner(workers: int, dask: str | None = None) -> Iterator[Runner]:
         # Starting the pool waits for the fork server to load spaCy, so it starts in a
         # thread while this process reads the corpus.
         with ThreadPoolExecutor(max_workers=1) as starter:
-            starting = starter.submit(_started_pool, _fork_server(), workers)
+            starting = starter.submit(_started_pool, fork_server(), workers)
             try:
                 yield LocalPool(starting, workers)
             except BaseException:

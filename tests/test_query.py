@@ -369,6 +369,23 @@ def test_a_store_is_updated_from_the_one_it_replaces_and_holds_what_a_full_load_
     assert full_loads == [] and set(store.open_read_only(folder)) == _quads_of(old)
 
 
+def test_an_update_takes_out_quads_with_any_literal_in_any_graph(tmp_path: Path, seeds_output: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The removed quads reach the store as one SPARQL update, written from their N-Quads.
+    graph, subject, predicate = ox.NamedNode("http://example.org/g"), ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    texts = ['a "quoted" <b> c', "back\\slash \\u0022", "new\nline\r\ttab", "control \x01\x1f\x7f", "é 漢 🚀 \u2028", '"^^<x> <y> .']
+    literals = [ox.Literal(text) for text in texts] + [ox.Literal("5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")), ox.Literal("hi", language="en-GB")]
+    odd = [ox.Quad(subject, predicate, literal, graph if n % 2 else None) for n, literal in enumerate(literals)]
+    plain = seeds_output / "graph.nq"
+    old = tmp_path / "old.nq"
+    old.write_bytes(plain.read_bytes() + ox.serialize(odd, format=ox.RdfFormat.N_QUADS))
+    folder = store.refresh(tmp_path / "store", old)
+    full_loads: list[Path] = []
+    monkeypatch.setattr(store, "_bulk_load", lambda folder, nquads: full_loads.append(nquads))
+    with store.fresh_store(folder) as fresh:
+        store.load(fresh, plain, folder, old)
+    assert full_loads == [] and set(store.open_read_only(folder)) == _quads_of(plain)
+
+
 def test_a_store_changed_since_it_was_loaded_is_loaded_whole_again(tmp_path: Path, seeds_output: Path) -> None:
     old = seeds_output / "graph.nq"
     folder = store.refresh(tmp_path / "store", old)
