@@ -32,6 +32,7 @@ def _build(args: argparse.Namespace) -> int:
     from kg.export import OutputBusy, output_lock
     from kg.validate import NonConformingGraph
 
+    cache_dir = None if args.no_cache else (args.cache or args.output / ".cache")
     try:
         settings = pipeline.Settings(
             base_iri=args.base_iri,
@@ -40,9 +41,10 @@ def _build(args: argparse.Namespace) -> int:
             timestamp=datetime.now(timezone.utc).replace(microsecond=0).isoformat() if args.timestamp else None,
             workers=args.workers,
             dask=args.dask,
-            cache_dir=None if args.no_cache else (args.cache or args.output / ".cache"),
+            cache_dir=cache_dir,
             encoding=args.encoding,
             max_bytes=args.max_bytes,
+            previous_graph=pipeline.conforming_output(args.output, cache_dir),
         )
         missing = [path for path in args.sources if not path.exists()]
         if missing:
@@ -62,7 +64,7 @@ def _build(args: argparse.Namespace) -> int:
             if args.strict and graph.skipped:
                 print(f"kg build: error: {len(graph.skipped)} input(s) skipped and --strict is set; nothing written", file=sys.stderr)
                 return EXIT_ERROR
-            written = graph.write(args.output, store_dir=args.store, previous=pipeline.conforming_output(args.output, settings))
+            written = graph.write(args.output, store_dir=args.store)
             summary = {**graph.summary(), "files": [p.name for p in written]}
             pipeline.record_build(args.output, settings, fingerprint, written, summary)
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ one, so an interrupted build never leaves a half-written graph.
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import re
@@ -268,7 +269,10 @@ def graphml(resolution: Resolution, iris: Iris) -> bytes:
         else:
             network.add_edge(node_ids[subject], node_ids[target], key=f"e{edges}", relation=relation, sources=len(sources[fact]))
             edges += 1
-    return ("\n".join(nx.generate_graphml(network, prettyprint=True)) + "\n").encode("utf-8")
+    # Written through lxml: networkx's ElementTree writer took twice as long.
+    written = io.BytesIO()
+    nx.write_graphml_lxml(network, written, prettyprint=True)
+    return written.getvalue() + b"\n"
 
 
 def _xml_text(text: str) -> str:

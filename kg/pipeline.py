@@ -6,16 +6,20 @@ import gc
 import hashlib
 import itertools
 import json
+import os
+import shutil
 import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TypeVar
 
 from rdflib import Dataset, Graph
 
@@ -32,6 +36,7 @@ from kg.vocab import data_file
 Progress = Callable[[int], None]  # called with the number of documents just finished
 STORE_SOURCE = "graph.nq"  # the file the SPARQL store loads
 TAIL_PARTS_PER_PROCESS = 4  # how finely the documents left after the last full batch are shared
+T = TypeVar("T")
 
 
 class BuildError(ValueError):
@@ -50,6 +55,9 @@ class Settings:
     documents_per_batch: int = 32  # the unit of work a worker gets: one batch of nlp.parse
     encoding: str = "utf-8"
     max_bytes: int = ingest.MAX_BYTES
+    # A graph an earlier build wrote and found to conform (see conforming_output): the check
+    # of the shapes then looks only at what changed from it.
+    previous_graph: Conforming | None = None
 
 
 @dataclass
@@ -60,6 +68,7 @@ class KnowledgeGraph:
     rdf: RdfGraph
     base_iri: str = DEFAULT_BASE_IRI
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    previous_graph: Conforming | None = None  # as in Settings
     # A process of its own to check the shapes in (see build_from_documents), which the next
     # write uses and stops; without one, a write checks them in a thread.
     checker: ProcessPoolExecutor | None = field(default=None, repr=False)
@@ -87,11 +96,9 @@ class KnowledgeGraph:
             "triples": len(self.rdf),
         }
 
-    def write(self, output: Path, store_dir: Path | None = None, previous: Conforming | None = None) -> list[Path]:
+    def write(self, output: Path, store_dir: Path | None = None) -> list[Path]:
         """Write every export into ``output`` and refresh the SPARQL store (``output/store``
-        unless ``store_dir`` names another folder); returns the files written. ``previous``,
-        the N-Quads a build wrote and found to conform, lets the check of the shapes look
-        only at what differs from it.
+        unless ``store_dir`` names another folder); returns the files written.
 
         Raises ``NonConformingGraph``, writing nothing, when the graph breaks the shapes of
         ``ontology/shapes.ttl``: users load these files into triple stores unchecked."""
@@ -117,25 +124,24 @@ class KnowledgeGraph:
             ThreadPoolExecutor(max_workers=2) as pool,
             self._checker() as checker,
         ):
+            nquads = stage(STORE_SOURCE, renders[STORE_SOURCE]())
+            checked = _beside(checker, check_nquads, nquads, self.previous_graph)
+            # A checking process updates the store after the check (its Python would hold this
+            # process's GIL against the rendering); beside a checking thread, another thread.
+            loader = checker if isinstance(checker, ProcessPoolExecutor) else pool
+            loaded = _beside(loader, _load_store, fresh, nquads, store_folder, output / STORE_SOURCE)
             staging: Future[Path] | None = None
-            checking: Future[list[Violation]] | None = None
-            loading: Future[None] | None = None
-            for name in sorted(renders, key=lambda name: name != STORE_SOURCE):
+            for name in [name for name in renders if name != STORE_SOURCE]:
                 content = renders[name]()
                 if staging is not None:
                     staging.result()
                 staging = pool.submit(stage, name, content)
-                if name == STORE_SOURCE:
-                    staged = staging.result()
-                    checking = checker.submit(check_nquads, staged, previous)
-                    loading = pool.submit(store.load, fresh, staged, store_folder, output / STORE_SOURCE)
             if staging is not None:
                 staging.result()
-            violations = checking.result() if checking is not None else []
+            violations = checked()
             if not conforms(violations):
                 raise NonConformingGraph(violations)  # once the load ends, its store is deleted
-            if loading is not None:
-                loading.result()
+            loaded()
         return [output / name for name in renders]
 
     @contextmanager
@@ -144,6 +150,32 @@ class KnowledgeGraph:
         checker, self.checker = self.checker, None
         with checker or ThreadPoolExecutor(max_workers=1) as executor:
             yield executor
+
+
+def _beside(executor: Executor, function: Callable[..., T], *args: object) -> Callable[[], T]:
+    """Start ``function(*args)`` in ``executor``; the call returned waits for its result.
+    When the executor's process has died (killed, out of memory), that call runs the
+    function here instead, from the start."""
+    try:
+        running = executor.submit(function, *args)
+    except BrokenProcessPool:
+        return partial(function, *args)
+
+    def result() -> T:
+        try:
+            return running.result()
+        except BrokenProcessPool:
+            return function(*args)
+
+    return result
+
+
+def _load_store(fresh: Path, nquads: Path, store_folder: Path, previous_nquads: Path) -> None:
+    """``store.load`` into the new store's folder, emptied first: a process that died while
+    loading it may have left part of a store there."""
+    shutil.rmtree(fresh)
+    fresh.mkdir()
+    store.load(fresh, nquads, store_folder, previous_nquads)
 
 
 def stream_documents(
@@ -298,14 +330,15 @@ def record_build(output: Path, settings: Settings, fingerprint: str | None, writ
     export.write_atomic(settings.cache_dir / BUILD_RECORD, json.dumps(record, indent=1, sort_keys=True))
 
 
-def conforming_output(output: Path, settings: Settings) -> Conforming | None:
+def conforming_output(output: Path, cache_dir: Path | None) -> Conforming | None:
     """The N-Quads that the last build into ``output`` wrote, and found to conform, when
-    that build ran this code (these shapes, this checker); None when there is no such record.
-    (The check trusts the file only if it is still as the record says.)"""
-    if settings.cache_dir is None:
+    that build ran this code (these shapes, this checker); None when the build record in
+    ``cache_dir`` says otherwise, or there is none. (The check trusts the file only if it is
+    still as the record says.)"""
+    if cache_dir is None:
         return None
     try:
-        record = json.loads((settings.cache_dir / BUILD_RECORD).read_text(encoding="utf-8"))
+        record = json.loads((cache_dir / BUILD_RECORD).read_text(encoding="utf-8"))
         if record["code"] != code_fingerprint() or record["output"] != str(Path(output).resolve()):
             return None
         return Conforming(Path(output) / STORE_SOURCE, str(record["files"][STORE_SOURCE]))
@@ -365,8 +398,10 @@ def _checker_process() -> ProcessPoolExecutor:
     """A process forked by the workers' fork server, to check the shapes in beside the
     rendering of the files (a build with local workers: its script runs under a main guard
     already). It starts now and compiles the shapes while this process resolves entities
-    and makes the RDF, on one core of the two the workers used."""
-    process = ProcessPoolExecutor(max_workers=1, mp_context=workers.fork_server())
+    and makes the RDF, on a core the workers no longer use. Only for a check of what changed:
+    a whole graph is checked in a thread, not parsed again, a few hundred megabytes at
+    millions of words, in another process."""
+    process = ProcessPoolExecutor(max_workers=1, mp_context=workers.fork_server(), initializer=os.nice, initargs=(10,))
     process.submit(load_shapes)
     return process
 
@@ -374,7 +409,7 @@ def _checker_process() -> ProcessPoolExecutor:
 def build_from_documents(
     documents: Iterable[Document], settings: Settings = Settings(), progress: Progress | None = None
 ) -> KnowledgeGraph:
-    apart = settings.workers > 1 and not settings.dask
+    apart = settings.workers > 1 and not settings.dask and settings.previous_graph is not None
     threading.Thread(target=_prepare_to_write, args=(not apart,), name="prepare-to-write", daemon=True).start()
     extractions = _kept(extract_all(documents, settings, progress))
     if not extractions:
@@ -388,7 +423,7 @@ def build_from_documents(
         if checker is not None:
             checker.shutdown(wait=False, cancel_futures=True)
         raise
-    graph = KnowledgeGraph(resolution, rdf, settings.base_iri, checker=checker)
+    graph = KnowledgeGraph(resolution, rdf, settings.base_iri, previous_graph=settings.previous_graph, checker=checker)
     if checker is not None:  # a graph that is never written stops it when it goes
         weakref.finalize(graph, checker.shutdown, wait=False, cancel_futures=True)
     return graph

@@ -112,19 +112,12 @@ def _bulk_load(folder: Path, nquads: Path) -> None:
 
 def _update(folder: Path, previous: Path, previous_nquads: Path, nquads: Path) -> bool:
     """Make the store a copy of ``previous`` with what changed between the files applied;
-    False, doing nothing, when a removed line holds a blank node (which no update can name)."""
-    # One set, of the old lines: each new line found in it is taken out, so what is left
-    # was removed, and what was not found was added. (This runs beside the rendering of
-    # the other files: each call that lets go of the GIL, as a read of a file line by line
-    # or a store call per quad does, waits for it to come back, seconds in all; so the
-    # files are read whole, and the store gets one call for what was removed.)
-    removed = set(Path(previous_nquads).read_bytes().splitlines(keepends=True))
-    added = []
-    for line in Path(nquads).read_bytes().splitlines(keepends=True):
-        if line in removed:
-            removed.discard(line)
-        else:
-            added.append(line)
+    False, doing nothing, when a removed line is not one an update can name (a blank node)."""
+    # This runs beside the rendering of the other files: each call that lets go of the GIL,
+    # as a read of a file line by line or a store call per quad does, waits for it to come
+    # back, seconds in all; so the files are read whole, and the store gets one call for
+    # what was removed.
+    removed, added = line_changes(*(Path(path).read_bytes().splitlines(keepends=True) for path in (previous_nquads, nquads)))
     deletion = _delete_data(removed)
     if deletion is None:
         return False
@@ -136,6 +129,21 @@ def _update(folder: Path, previous: Path, previous_nquads: Path, nquads: Path) -
     store.flush()
     del store  # closed before the stamp lists its files (RocksDB's own compaction goes on as it is used)
     return True
+
+
+def line_changes(before: Iterable[bytes], after: Iterable[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """The lines only ``before`` has and those only ``after`` has, of two N-Quads texts from
+    one writer (a statement in both is the same line in both)."""
+    # One set, of the old lines: each new line found in it is taken out, so what is left
+    # was removed, and what was not found was added.
+    removed = set(before)
+    added = []
+    for line in after:
+        if line in removed:
+            removed.discard(line)
+        else:
+            added.append(line)
+    return list(removed), added
 
 
 # A line of N-Quads as pyoxigraph writes them: the triple (IRIs and a literal, no blank

@@ -20,8 +20,8 @@ made sure that this still holds and updated the pin.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,6 +33,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
 from kg.graph import LABEL, RdfGraph
+from kg.store import line_changes
 from kg.vocab import data_file
 
 
@@ -156,7 +157,8 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
     """The statements the checks of the nodes that may no longer conform read, in N-Quads,
     and those nodes; None when only a whole check will do (the shapes or the previous file
     are not the ones trusted, or a blank node makes lines unfit to compare)."""
-    if hashlib.sha256(SHAPES_FILE.read_bytes()).hexdigest() != FOCUSED_SHAPES:
+    targets_objects, typed_values = _targets_objects_of(), _typed_values()
+    if typed_values is None or hashlib.sha256(SHAPES_FILE.read_bytes()).hexdigest() != FOCUSED_SHAPES:
         return None
     try:
         before = Path(previous.path).read_bytes()
@@ -165,21 +167,10 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
     if hashlib.sha256(before).hexdigest() != previous.sha256 or b"_:" in text or b"_:" in before:
         return None
     lines = text.splitlines()
-    removed = set(before.splitlines())
-    changed = []
-    for line in lines:
-        if line in removed:
-            removed.discard(line)
-        else:
-            changed.append(line)
-    changed.extend(removed)
-    targets_objects, typed_values = _targets_objects_of(), _typed_values()
-    if typed_values is None:
-        return None
     focus: set[bytes] = set()
     retyped: set[bytes] = set()
     facts: set[tuple[bytes, bytes, bytes]] = set()
-    for line in changed:
+    for line in itertools.chain(*line_changes(before.splitlines(), lines)):
         subject, predicate, value = _terms(line)
         focus.add(subject)
         if predicate == _TYPE:
@@ -195,11 +186,10 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
     naming: list[tuple[bytes, bytes]] = []
     reified: dict[bytes, list[bytes | None]] = {}
     for line in lines:
-        subject, predicate, rest = line.split(b" ", 2)
+        subject, predicate, value = _terms(line)
         statements.setdefault(subject, []).append(line)
-        if not rest.startswith(b"<"):
+        if value is None:
             continue
-        value = rest[: rest.index(b">") + 1]
         if predicate == _TYPE:
             types.setdefault(subject, []).append(line)
         if value in retyped:
@@ -208,10 +198,8 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
             naming.append((value, line))
         if predicate in _REIFIED:
             reified.setdefault(subject, [None, None, None])[_REIFIED.index(predicate)] = value
-    for claim, fact in reified.items():
-        if tuple(fact) in facts:
-            focus.add(claim)
-    read: dict[bytes, None] = {}
+    focus.update(claim for claim, fact in reified.items() if tuple(fact) in facts)
+    read: dict[bytes, None] = {}  # the statements to check them on, in order, each once
     for node in focus:
         for line in statements.get(node, ()):
             read[line] = None
@@ -219,13 +207,9 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
             if value is not None and predicate in typed_values:
                 read.update(dict.fromkeys(types.get(value, ())))
     stated = {tuple(reified[node]) for node in focus if node in reified}
-    for subject in {fact[0] for fact in stated}:
-        for line in statements.get(subject, ()) if subject is not None else ():
-            if (subject, *_terms(line)[1:]) in stated:
-                read[line] = None
-    for value, line in naming:
-        if value in focus:
-            read[line] = None
+    for subject in {fact[0] for fact in stated if fact[0] is not None}:
+        read.update(dict.fromkeys(line for line in statements.get(subject, ()) if (subject, *_terms(line)[1:]) in stated))
+    read.update(dict.fromkeys(line for value, line in naming if value in focus))
     return b"\n".join(read) + b"\n", {node.decode("utf-8")[1:-1] for node in focus}
 
 

@@ -252,16 +252,17 @@ def _source(props: Properties, iri: Term, html_dir: Path) -> Json:
 
 
 def _relative_link(path: str, html_dir: Path) -> str:
-    """A URL relative to the page's folder for a file given relative to the working folder."""
-    return _link(path, str(html_dir), os.getcwd())
-
-
-@lru_cache(maxsize=1024)  # the articles of a JSON Lines corpus share one file
-def _link(path: str, html_dir: str, working_dir: str) -> str:
-    """Percent-encoding keeps the link a relative path whatever the file is called (a name
+    """A URL relative to the page's folder for a file given relative to the working folder.
+    Percent-encoding keeps the link a relative path whatever the file is called (a name
     like ``javascript:x`` would otherwise read as a URL scheme)."""
-    relative = os.path.relpath(os.path.join(working_dir, path), os.path.join(working_dir, html_dir))
-    return quote(relative.replace(os.sep, "/"))
+    folder, name = os.path.split(path)
+    return quote(os.path.join(_relative_folder(folder, str(html_dir), os.getcwd()), name).replace(os.sep, "/"))
+
+
+@lru_cache(maxsize=1024)  # the articles of a corpus share a few folders (a JSON Lines one, one)
+def _relative_folder(folder: str, html_dir: str, working_dir: str) -> str:
+    relative = os.path.relpath(os.path.join(working_dir, folder), os.path.join(working_dir, html_dir))
+    return "" if relative == "." else relative
 
 
 def _facts(props: Properties) -> list[tuple[str, str, str]]:

@@ -3,6 +3,7 @@ all give the same graph as a plain build."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from kg import pipeline, store, workers
 from kg.cache import ExtractionCache
 from kg.export import trig, turtle
+from kg.validate import Conforming
 
 from .conftest import ROOT
 
@@ -116,6 +118,7 @@ def test_two_workers_give_the_same_bytes_as_one(tmp_path: Path) -> None:
     one = pipeline.build([tmp_path / "in", ROOT / "seeds"], settings=pipeline.Settings(workers=1, documents_per_batch=2))
     two = pipeline.build([tmp_path / "in", ROOT / "seeds"], settings=pipeline.Settings(workers=2, documents_per_batch=2))
     assert (turtle(one.rdf), trig(one.rdf)) == (turtle(two.rdf), trig(two.rdf))
+    assert two.checker is None  # a whole graph is checked in this process, not parsed again in another
 
 
 @pytest.mark.slow
@@ -161,6 +164,43 @@ def test_a_rebuild_into_the_same_folder_updates_the_store_to_the_new_graph(tmp_p
     in_store = set(store.open_read_only(output / "store"))
     assert in_store == set(whole)
     assert any("coho-winery" in quad.subject.value for quad in in_store)
+
+
+@pytest.mark.slow
+def test_a_rebuild_checks_the_shapes_of_what_changed_only_and_writes_what_a_fresh_build_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kg import cli, validate
+
+    write_articles(tmp_path / "in", {"alpha": ARTICLES["alpha"], "beta": ARTICLES["beta"]})
+    focuses: list[object] = []
+    report = validate._report
+    monkeypatch.setattr(validate, "_report", lambda text, syntax, focus=None: focuses.append(focus) or report(text, syntax, focus))
+
+    def build(output: str, *options: str) -> None:
+        assert cli.main(["build", str(tmp_path / "in"), "-o", str(tmp_path / output), "--workers", "1", "--quiet", *options]) == 0
+
+    build("out")
+    write_articles(tmp_path / "in", {"gamma": ARTICLES["gamma"]})
+    build("out")
+    build("fresh", "--no-cache")
+    first, rebuild, fresh = focuses
+    assert first is None and fresh is None  # nothing to start from: the whole graph
+    assert rebuild is not None and any("coho" in node for node in rebuild)  # type: ignore[attr-defined]
+    for name in ("graph.ttl", "graph.trig", "graph.nq", "graph.jsonld", "graph.html"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_a_build_whose_checking_process_died_checks_the_shapes_itself(tmp_path: Path) -> None:
+    pipeline.build(texts={"alpha": ARTICLES["alpha"]}).write(tmp_path / "before")
+    before = tmp_path / "before" / "graph.nq"
+    previous = Conforming(before, hashlib.sha256(before.read_bytes()).hexdigest())
+    graph = pipeline.build(texts=ARTICLES, settings=pipeline.Settings(workers=2, previous_graph=previous))
+    assert graph.checker is not None
+    graph.checker.submit(sum, ()).result()  # it has started
+    for process in list(graph.checker._processes.values()):
+        process.kill()
+    graph.write(tmp_path / "out")
+    assert "coho-winery" in (tmp_path / "out" / "graph.ttl").read_text()
 
 
 def test_batches_wait_for_the_pool_to_start_without_holding_up_the_build() -> None:
