@@ -272,7 +272,8 @@ def graphml(resolution: Resolution, iris: Iris) -> bytes:
     # Written through lxml: networkx's ElementTree writer took twice as long.
     written = io.BytesIO()
     nx.write_graphml_lxml(network, written, prettyprint=True)
-    return written.getvalue() + b"\n"
+    written.write(b"\n")
+    return written.getvalue()
 
 
 def _xml_text(text: str) -> str:

@@ -69,8 +69,8 @@ class KnowledgeGraph:
     base_iri: str = DEFAULT_BASE_IRI
     skipped: list[tuple[str, str]] = field(default_factory=list)
     previous_graph: Conforming | None = None  # as in Settings
-    # A process of its own to check the shapes in (see build_from_documents), which the next
-    # write uses and stops; without one, a write checks them in a thread.
+    # A process of its own to check the shapes and update the store in (see
+    # build_from_documents), which the next write uses and stops; without one, threads.
     checker: ProcessPoolExecutor | None = field(default=None, repr=False)
 
     @cached_property
@@ -298,7 +298,7 @@ def code_fingerprint() -> str:
     for path in sorted([*package.rglob("*.py"), *package.rglob("templates/*"), *data_file().rglob("*")]):
         if path.is_file():
             digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
-    for dependency in ("rdflib", "pyoxigraph", "networkx", "pyvis", "pyshacl-turbo"):
+    for dependency in ("rdflib", "pyoxigraph", "networkx", "lxml", "pyvis", "pyshacl-turbo"):
         digest.update(f"{dependency} {version(dependency)}".encode())
     return digest.hexdigest()
 
@@ -395,12 +395,13 @@ def _prepare_to_write(shapes: bool) -> None:
 
 
 def _checker_process() -> ProcessPoolExecutor:
-    """A process forked by the workers' fork server, to check the shapes in beside the
-    rendering of the files (a build with local workers: its script runs under a main guard
-    already). It starts now and compiles the shapes while this process resolves entities
-    and makes the RDF, on a core the workers no longer use. Only for a check of what changed:
-    a whole graph is checked in a thread, not parsed again, a few hundred megabytes at
-    millions of words, in another process."""
+    """A process forked by the workers' fork server, to check the shapes, then update the
+    store, in beside the rendering of the files (a build with local workers: its script runs
+    under a main guard already), at a lower priority: the rendering, the longest part of the
+    write, keeps a core. It starts now and compiles the shapes while this process resolves
+    entities and makes the RDF, on a core the workers no longer use. Only for a check of what
+    changed: a whole graph is checked in a thread, not parsed again, a few hundred megabytes
+    at millions of words, in another process."""
     process = ProcessPoolExecutor(max_workers=1, mp_context=workers.fork_server(), initializer=os.nice, initargs=(10,))
     process.submit(load_shapes)
     return process

@@ -108,7 +108,9 @@ def _report(text: bytes, syntax: str, focus: Iterable[str] | None = None) -> Gra
     from pyshacl_turbo.rdf import Input
 
     nodes = None if focus is None else [URIRef(iri) for iri in focus]
-    _, report, _ = compiled_shapes().validate(Input(text.decode("utf-8"), syntax, None, {}), allow_warnings=True, focus_nodes=nodes)  # type: ignore[attr-defined]
+    data = Input(text.decode("utf-8"), syntax, None, {})
+    del text  # the engine reads the decoded copy: the bytes, as large, need not wait for it
+    _, report, _ = compiled_shapes().validate(data, allow_warnings=True, focus_nodes=nodes)  # type: ignore[attr-defined]
     return report  # type: ignore[no-any-return]
 
 
@@ -122,11 +124,12 @@ def check_nquads(nquads: Path, previous: Conforming | None = None) -> list[Viola
     """Every violation of the shapes in the graph of an N-Quads file (its named graphs as
     one graph), sorted, as ``validate`` finds them. Given the file of a graph that conformed
     (``previous``), only what differs from it is checked (see the module docstring)."""
-    text = Path(nquads).read_bytes()
-    focused = _focused(text, previous) if previous is not None else None
-    report = _report(text, "nquads") if focused is None else _report(focused[0], "nquads", focused[1])
-    searched = text if focused is None else focused[0]
-    return _violations(report, lambda: _labels(searched.splitlines()))
+    focused = _focused(Path(nquads).read_bytes(), previous) if previous is not None else None
+    if focused is None:  # (the file is read again for the labels of what breaks the shapes)
+        report = _report(Path(nquads).read_bytes(), "nquads")
+        return _violations(report, lambda: _labels(Path(nquads).read_bytes().splitlines()))
+    statements, focus = focused
+    return _violations(_report(statements, "nquads", focus), lambda: _labels(statements.splitlines()))
 
 
 def _violations(report: Graph, labels: Callable[[], Iterable[tuple[str, str]]]) -> list[Violation]:
