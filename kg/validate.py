@@ -12,8 +12,9 @@ parses in Rust; handing it an rdflib graph would cost more than the validation i
 A rebuild checks less than the whole graph (``check_nquads``): when the graph the last build
 wrote, which conformed, is at hand, only the nodes whose checks can come out otherwise are
 checked, on the statements those checks read. Which statements those are follows from what
-the shapes look at: a node's own statements, the types of the nodes it names, the statements
-naming it by a ``sh:targetObjectsOf`` property, and, for a claim, the fact it states. The
+the shapes look at: a node's own statements, the types of the nodes it names by a property
+whose values' class a shape checks, the statements naming it by a ``sh:targetObjectsOf``
+property, and, for a claim, the fact it states. The
 shapes are pinned (``FOCUSED_SHAPES``): edited shapes are checked whole until someone has
 made sure that this still holds and updated the pin.
 """
@@ -185,7 +186,7 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
     # One pass over the graph: each node's statements and types, and who names a node whose
     # type changed, or states a fact that changed, or names a node by a targetObjectsOf property.
     statements: dict[bytes, list[bytes]] = {}
-    types: dict[bytes, list[bytes]] = {}
+    types: dict[bytes, list[tuple[bytes, bytes]]] = {}  # (class, statement) of each node
     naming: list[tuple[bytes, bytes]] = []
     reified: dict[bytes, list[bytes | None]] = {}
     for line in lines:
@@ -194,7 +195,7 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
         if value is None:
             continue
         if predicate == _TYPE:
-            types.setdefault(subject, []).append(line)
+            types.setdefault(subject, []).append((value, line))
         if value in retyped:
             focus.add(subject)
         if predicate in targets_objects:
@@ -208,7 +209,8 @@ def _focused(text: bytes, previous: Conforming) -> tuple[bytes, set[str]] | None
             read[line] = None
             _, predicate, value = _terms(line)
             if value is not None and predicate in typed_values:
-                read.update(dict.fromkeys(types.get(value, ())))
+                asked = typed_values[predicate]
+                read.update(dict.fromkeys(typing for kind, typing in types.get(value, ()) if asked is None or kind in asked))
     stated = {tuple(reified[node]) for node in focus if node in reified}
     for subject in {fact[0] for fact in stated if fact[0] is not None}:
         read.update(dict.fromkeys(line for line in statements.get(subject, ()) if (subject, *_terms(line)[1:]) in stated))
@@ -228,18 +230,23 @@ def _targets_objects_of() -> frozenset[bytes]:
 
 
 @cache
-def _typed_values() -> frozenset[bytes] | None:
-    """The properties whose values' types a check reads: the path of a ``sh:class``, the
-    first step of a path (p rdf:type). None when a path reads more than that."""
+def _typed_values() -> dict[bytes, frozenset[bytes] | None] | None:
+    """The properties whose values' types a check reads, each with the classes it asks about
+    (the ``sh:class`` of its path) or None for every type (a path (p rdf:type)). None when a
+    path reads more than that."""
     graph = shapes()
-    classed = [graph.value(shape, SH.path) for shape in graph.subjects(SH["class"], None)]
-    paths = list(graph.objects(None, SH.path))
-    steps = [list(Collection(graph, path)) for path in paths if not isinstance(path, URIRef)]
+    steps = [list(Collection(graph, path)) for path in graph.objects(None, SH.path) if not isinstance(path, URIRef)]
     if any(len(step) != 2 or step[1] != RDF.type or not isinstance(step[0], URIRef) for step in steps):
         return None
-    if not all(isinstance(p, URIRef) for p in classed):
-        return None
-    return frozenset(_nquads_term(p) for p in (*classed, *(step[0] for step in steps)))
+    classes: dict[bytes, set[bytes]] = {}
+    for shape, kind in graph.subject_objects(SH["class"]):
+        path = graph.value(shape, SH.path)
+        if not isinstance(path, URIRef):
+            return None
+        classes.setdefault(_nquads_term(path), set()).add(_nquads_term(kind))
+    typed: dict[bytes, frozenset[bytes] | None] = {predicate: frozenset(kinds) for predicate, kinds in classes.items()}
+    typed.update((_nquads_term(step[0]), None) for step in steps)
+    return typed
 
 
 def conforms(violations: list[Violation]) -> bool:
